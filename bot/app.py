@@ -1,0 +1,104 @@
+"""Builds the PTB ``Application`` from a typed config: services, handlers, commands.
+
+Services (database, clock, search index) are created in ``post_init`` — never at import
+time — and closed in ``post_shutdown``. Handler modules register in the order written
+in ``handlers.registry``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, ApplicationBuilder, Defaults
+
+import handlers
+from bot.config import Config
+from bot.ratelimit import RetryingRateLimiter
+from handlers import registry
+from handlers.deps import SERVICES_KEY, Clock, Services
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+ServiceHook = Callable[[Services], None]
+
+
+def system_clock(config: Config) -> Clock:
+    """The wall clock in the configured time zone."""
+    return lambda: datetime.now(config.timezone)
+
+
+def build_application(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    database: Database | None = None,
+    on_services: ServiceHook | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """One fully wired ``Application``; services start in ``post_init``."""
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        db = database or Database(config.database_url)
+        await asyncio.to_thread(db.upgrade)
+        services = Services(config=config, db=db, clock=clock or system_clock(config))
+        if on_services is not None:
+            await asyncio.to_thread(on_services, services)
+        app.bot_data[SERVICES_KEY] = services
+        commands = [BotCommand(name, text) for name, text in registry.all_commands()]
+        await app.bot.set_my_commands(commands)
+        log.info("bot @%s ready with %d commands", app.bot.username, len(commands))
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        services = app.bot_data.pop(SERVICES_KEY, None)
+        if isinstance(services, Services) and database is None:
+            services.db.dispose()
+
+    builder: Any = (
+        ApplicationBuilder()
+        .token(config.bot_token.value)
+        .base_url(config.api_base_url)
+        .base_file_url(config.file_base_url)
+        .defaults(Defaults(tzinfo=config.timezone, parse_mode=None))
+        .rate_limiter(RetryingRateLimiter(backoff_seconds=config.retry_backoff_seconds))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .concurrent_updates(False)
+    )
+    if config.proxy:
+        builder = builder.proxy(config.proxy).get_updates_proxy(config.proxy)
+    app: Application = builder.build()  # type: ignore[type-arg]
+    handlers.register_all(app)
+    return app
+
+
+@asynccontextmanager
+async def running(app: Application, *, poll_timeout: int = 1) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run ``app`` with long polling inside a block, as ``run_polling`` would.
+
+    ``post_init``/``post_shutdown`` are only called by ``run_polling``/``run_webhook``;
+    this does the same for the demo and the tests, and never drops pending updates.
+    """
+    async with app:
+        if app.post_init is not None:
+            await app.post_init(app)
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0,
+            timeout=poll_timeout,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+        await app.start()
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            if app.post_shutdown is not None:
+                await app.post_shutdown(app)

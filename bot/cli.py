@@ -1,0 +1,120 @@
+"""The ``taizhang`` command: run the bot, the offline demo, and admin tasks.
+
+Exit codes: 0 success, 1 runtime failure (e.g. database unreachable), 2 bad
+configuration or arguments. Errors are one Chinese line on stderr, no traceback wall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.config import ConfigError, load_config
+from bot.logging_setup import configure_logging
+from storage.db import Database, DatabaseUnavailableError
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _fail(message: str, code: int) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Long polling (default) or webhook."""
+    config = load_config()
+    configure_logging(secrets=[config.bot_token.value])
+    database = Database(config.database_url)
+    database.upgrade()
+    app = build_application(config, database=database)
+    try:
+        if args.webhook:
+            app.run_webhook(
+                listen=args.listen,
+                port=args.port,
+                url_path=args.url_path,
+                webhook_url=args.webhook,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            # Never drop pending updates: reports sent while we were down must be processed.
+            app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    finally:
+        database.dispose()
+    return 0
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    """Offline demo on the embedded SQLite default."""
+    from bot.demo import run_demo
+
+    configure_logging(level=logging.WARNING)
+    return asyncio.run(run_demo())
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    """Apply migrations."""
+    config = load_config(require_token=False)
+    database = Database(config.database_url)
+    try:
+        database.upgrade()
+    finally:
+        database.dispose()
+    print("数据库已升级到最新版本。")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="taizhang", description="台账助手 管理命令")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="运行机器人（长轮询，或 --webhook）")
+    run.add_argument("--webhook", metavar="URL", help="以 webhook 方式运行，Telegram 推送到此地址")
+    run.add_argument("--listen", default="0.0.0.0", help="webhook 监听地址")
+    run.add_argument("--port", type=int, default=8443, help="webhook 监听端口")
+    run.add_argument("--url-path", default="", help="webhook 路径")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="离线演示：本地沙箱 + 控制台聊天")
+    demo.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="数据库维护")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="应用数据库迁移")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``taizhang`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Command = args.func
+    try:
+        return func(args)
+    except ConfigError as exc:
+        return _fail(str(exc), 2)
+    except DatabaseUnavailableError as exc:
+        return _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Typed configuration read from the environment (and an optional ``.env`` file).
+
+Every variable is validated once at start; a bad value raises :class:`ConfigError`
+naming the variable, which the CLI turns into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_DATABASE_URL = "sqlite:///data/taizhang.sqlite3"
+DEFAULT_FILES_DIR = "data/files"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+
+
+class ConfigError(ValueError):
+    """A configuration variable is missing or invalid."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"配置错误 {variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A string that never shows itself in ``repr``/``str`` (and so never in logs)."""
+
+    value: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return "***" if self.value else ""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings of one bot process."""
+
+    bot_token: Secret
+    database_url: str
+    files_dir: Path
+    timezone: ZoneInfo
+    admins: frozenset[int]
+    api_base_url: str
+    proxy: str | None
+    max_upload_bytes: int = 20 * 1024 * 1024
+    import_max_bytes: int = 10 * 1024 * 1024
+    retry_backoff_seconds: float = 0.5
+
+    @property
+    def file_base_url(self) -> str:
+        """Bot API file root derived from the API root (``…/bot`` → ``…/file/bot``)."""
+        return derive_file_url(self.api_base_url)
+
+
+def derive_file_url(api_base_url: str) -> str:
+    """Turn ``https://host/bot`` into ``https://host/file/bot`` (Telegram's layout)."""
+    base = api_base_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[: -len("/bot")] + "/file/bot"
+    return base + "/file/bot"
+
+
+def _merged_environment(env: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
+    if env is not None:
+        return dict(env)
+    merged: dict[str, str] = {}
+    path = env_file or Path(".env")
+    if path.is_file():
+        merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    merged.update(os.environ)  # the real environment wins over the file
+    return merged
+
+
+def _parse_admins(raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in re.split(r"[,\s，；;]+", raw.strip()):
+        if not part:
+            continue
+        if not re.fullmatch(r"-?\d+", part):
+            raise ConfigError("TAIZHANG_ADMINS", f"“{part}”不是 Telegram 用户 ID（应为数字，用逗号分隔）")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _check_url(variable: str, value: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise ConfigError(variable, f"“{value}”不是有效地址（应以 {' / '.join(schemes)}:// 开头）")
+    return value
+
+
+def load_config(
+    env: Mapping[str, str] | None = None,
+    *,
+    require_token: bool = True,
+    env_file: Path | None = None,
+) -> Config:
+    """Read and validate the ``TAIZHANG_*`` variables; raise :class:`ConfigError` on bad input."""
+    values = _merged_environment(env, env_file)
+
+    token = values.get("TAIZHANG_BOT_TOKEN", "").strip()
+    if require_token and not token:
+        raise ConfigError("TAIZHANG_BOT_TOKEN", "未设置（向 @BotFather 申请机器人令牌）")
+    if token and not _TOKEN_RE.match(token):
+        raise ConfigError("TAIZHANG_BOT_TOKEN", "格式不对（应形如 123456:ABC-DEF…）")
+
+    database_url = values.get("TAIZHANG_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", database_url):
+        raise ConfigError("TAIZHANG_DATABASE_URL", "只支持 sqlite:/// 或 postgresql:// 地址")
+
+    tz_name = values.get("TAIZHANG_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError("TAIZHANG_TIMEZONE", f"未知时区“{tz_name}”（例如 Asia/Shanghai）") from exc
+
+    api_base_url = values.get("TAIZHANG_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
+    _check_url("TAIZHANG_API_BASE_URL", api_base_url, ("http", "https"))
+
+    proxy = values.get("TAIZHANG_PROXY", "").strip() or None
+    if proxy:
+        _check_url("TAIZHANG_PROXY", proxy, ("http", "https", "socks5", "socks5h"))
+
+    return Config(
+        bot_token=Secret(token),
+        database_url=database_url,
+        files_dir=Path(values.get("TAIZHANG_FILES_DIR", "").strip() or DEFAULT_FILES_DIR),
+        timezone=timezone,
+        admins=_parse_admins(values.get("TAIZHANG_ADMINS", "")),
+        api_base_url=api_base_url,
+        proxy=proxy,
+    )

@@ -1,0 +1,69 @@
+"""Rate limiting (PTB's ``AIORateLimiter`` for 429) plus retries for transient failures.
+
+``AIORateLimiter`` only retries ``RetryAfter``; a 5xx answer, a dropped connection or a
+time-out surfaces as ``NetworkError``/``TimedOut``. Those are retried here with
+exponential backoff via ``tenacity`` (a maintained retry library, rather than a hand loop).
+``BadRequest`` is a ``NetworkError`` subclass in PTB but is the caller's fault: never retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import BadRequest, NetworkError
+from telegram.ext import AIORateLimiter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+log = logging.getLogger(__name__)
+
+# Long polling has its own retry loop in PTB's Updater.
+_NOT_RETRIED = frozenset({"getUpdates", "getupdates"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors worth retrying: network trouble and 5xx, not bad requests."""
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """``AIORateLimiter`` that also retries transient network errors and 5xx answers."""
+
+    def __init__(
+        self, *, network_retries: int = 3, backoff_seconds: float = 0.5, max_retries: int = 3
+    ) -> None:
+        super().__init__(max_retries=max_retries)
+        self._network_retries = network_retries
+        self._backoff = backoff_seconds
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        parent = super().process_request
+        if endpoint in _NOT_RETRIED:
+            return await parent(callback, args, kwargs, endpoint, data, rate_limit_args)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._network_retries + 1),
+            wait=wait_exponential(multiplier=self._backoff, max=30),
+            retry=retry_if_exception(is_transient),
+            before_sleep=lambda state: log.warning(
+                "Bot API %s failed (%s), retry %d",
+                endpoint,
+                type(state.outcome.exception()).__name__ if state.outcome else "?",
+                state.attempt_number,
+            ),
+            reraise=True,
+        )
+        return await retrying(parent, callback, args, kwargs, endpoint, data, rate_limit_args)

@@ -1,0 +1,38 @@
+"""The services a handler may use, created by ``bot.app`` and kept in ``bot_data``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from telegram.ext import ContextTypes
+
+from bot.config import Config
+from storage.db import Database
+
+Clock = Callable[[], datetime]
+SERVICES_KEY = "services"
+
+
+@dataclass
+class Services:
+    """Process-wide services: configuration, database, clock (and later the search index)."""
+
+    config: Config
+    db: Database
+    clock: Clock
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def is_admin(self, user_id: int | None) -> bool:
+        """Whether ``user_id`` is listed in ``TAIZHANG_ADMINS``."""
+        return user_id is not None and user_id in self.config.admins
+
+
+def get_services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    """The services stored by ``post_init``."""
+    services = context.bot_data.get(SERVICES_KEY)
+    if not isinstance(services, Services):
+        raise RuntimeError("services not initialised (post_init did not run)")
+    return services

@@ -1,0 +1,42 @@
+"""The error handler: log with context, answer the user in Chinese, never crash."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+log = logging.getLogger(__name__)
+
+USER_ERROR_TEXT = "抱歉，处理您的消息时出错了（错误编号 {ref}）。请稍后再试，或联系管理员。"
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the exception with update/chat/user ids and tell the user politely."""
+    ref = secrets.token_hex(3)
+    chat_id = user_id = update_id = None
+    if isinstance(update, Update):
+        update_id = update.update_id
+        chat_id = update.effective_chat.id if update.effective_chat else None
+        user_id = update.effective_user.id if update.effective_user else None
+    log.error(
+        "error %s handling update=%s chat=%s user=%s",
+        ref,
+        update_id,
+        chat_id,
+        user_id,
+        exc_info=context.error,
+    )
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, USER_ERROR_TEXT.format(ref=ref))
+        except TelegramError:
+            log.warning("could not tell chat %s about error %s", chat_id, ref)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Install the error handler."""
+    app.add_error_handler(on_error)
