@@ -127,6 +127,7 @@ class BotApiSandbox:
         self._faults: dict[str, list[Fault]] = {}
         self.messages: list[SentMessage] = []
         self.calls: list[tuple[str, JSONDict]] = []
+        self.faults_served: list[tuple[str, str]] = []
         self.unsupported_calls: list[str] = []
         self.callback_answers: list[JSONDict] = []
         self.commands: list[JSONDict] = []
@@ -191,6 +192,7 @@ class BotApiSandbox:
             if not queue:
                 return None
             fault = queue[0]
+            self.faults_served.append((method, fault.kind))
             fault.times -= 1
             if fault.times <= 0:
                 queue.pop(0)

@@ -1,0 +1,147 @@
+"""End to end through the sandbox with the real PTB Application."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+
+from bot.app import build_application, running
+from bot.config import Config
+from bot.sandbox import BotApiSandbox, Fault
+from handlers.common import help_text
+
+USER = BotApiSandbox.user(1001, "张三")
+OTHER = BotApiSandbox.user(2002, "李四")
+GROUP = BotApiSandbox.group_chat(-100_555, "法规科工作群")
+
+EXPECTED_HELP = (
+    "<b>可用命令</b>\n"
+    "/start — 开始使用台账助手\n"
+    "/help — 查看可用命令\n"
+    "\n"
+    "群聊中请用命令（如 /help），或回复我的消息。"
+)
+
+
+async def wait_messages(sandbox: BotApiSandbox, chat_id: int, count: int = 1, after: int = 0) -> list:
+    return await asyncio.to_thread(sandbox.wait_for_messages, chat_id, count, after=after)
+
+
+async def test_start_in_private(sandbox: BotApiSandbox, bot_app: object) -> None:
+    sandbox.send_text(sandbox.private_chat(USER), USER, "/start")
+    [reply] = await wait_messages(sandbox, USER["id"])
+    assert reply.text.startswith("您好，我是<b>台账助手</b>")
+    assert reply.text.endswith(EXPECTED_HELP)
+    assert reply.parse_mode == "HTML"
+
+
+async def test_help_with_bot_name_in_group(sandbox: BotApiSandbox, bot_app: object) -> None:
+    sandbox.send_text(GROUP, USER, "/help@taizhang_sandbox_bot")
+    [reply] = await wait_messages(sandbox, GROUP["id"])
+    assert reply.text == EXPECTED_HELP
+    assert help_text() == EXPECTED_HELP
+
+
+async def test_commands_are_published_at_start(sandbox: BotApiSandbox, bot_app: object) -> None:
+    assert [c["command"] for c in sandbox.commands] == ["start", "help"]
+    assert sandbox.commands[0]["description"] == "开始使用台账助手"
+
+
+async def test_429_then_500_is_retried(sandbox: BotApiSandbox, bot_app: object) -> None:
+    sandbox.inject_fault("sendMessage", Fault.retry_after_seconds(1))
+    sandbox.inject_fault("sendMessage", Fault.server_error(500))
+    sandbox.send_text(sandbox.private_chat(OTHER), OTHER, "/help")
+    [reply] = await wait_messages(sandbox, OTHER["id"])
+    assert reply.text == EXPECTED_HELP
+    assert sandbox.faults_served == [("sendMessage", "retry_after"), ("sendMessage", "server_error")]
+    assert [name for name, _ in sandbox.calls].count("sendMessage") == 1  # then success
+
+
+async def test_dropped_connection_is_retried(sandbox: BotApiSandbox, bot_app: object) -> None:
+    sandbox.inject_fault("sendMessage", Fault.drop())
+    sandbox.send_text(sandbox.private_chat(USER), USER, "/help")
+    [reply] = await wait_messages(sandbox, USER["id"])
+    assert reply.text == EXPECTED_HELP
+
+
+async def test_unknown_command(sandbox: BotApiSandbox, bot_app: object) -> None:
+    sandbox.send_text(sandbox.private_chat(USER), USER, "/nosuch 参数")
+    sandbox.send_text(GROUP, USER, "/other_bots_command")  # not ours: silence in groups
+    sandbox.send_text(GROUP, USER, "/nosuch@taizhang_sandbox_bot")
+    [private] = await wait_messages(sandbox, USER["id"])
+    [group] = await wait_messages(sandbox, GROUP["id"])
+    assert private.text == "未知命令 /nosuch，发送 /help 查看可用命令。"
+    assert group.text == "未知命令 /nosuch，发送 /help 查看可用命令。"
+
+
+async def test_plain_text_in_private_gets_a_hint(sandbox: BotApiSandbox, bot_app: object) -> None:
+    sandbox.send_text(sandbox.private_chat(USER), USER, "<b>你好</b>")
+    [reply] = await wait_messages(sandbox, USER["id"])
+    assert reply.text == "发送 /help 查看我能做什么。"
+
+
+async def test_malformed_update_does_not_stop_the_bot(sandbox: BotApiSandbox, bot_app: object) -> None:
+    sandbox.push_raw_update({"unknown_kind": {"x": 1}})
+    sandbox.push_raw_update({"message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}}})
+    sandbox.send_text(sandbox.private_chat(USER), USER, "/help")
+    [reply] = await wait_messages(sandbox, USER["id"])
+    assert reply.text == EXPECTED_HELP
+
+
+async def test_handler_crash_is_answered_in_chinese(
+    sandbox: BotApiSandbox, bot_app: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    from telegram.ext import Application, CommandHandler
+
+    async def broken(*_args: object) -> None:
+        raise ValueError("kaputt")
+
+    assert isinstance(bot_app, Application)
+    bot_app.handlers[0].insert(0, CommandHandler("broken", broken))  # before the fallbacks
+    with caplog.at_level(logging.ERROR):
+        sandbox.send_text(sandbox.private_chat(USER), USER, "/broken")
+        [reply] = await wait_messages(sandbox, USER["id"])
+    assert reply.text.startswith("抱歉，处理您的消息时出错了（错误编号 ")
+    assert any("kaputt" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+    sandbox.send_text(sandbox.private_chat(USER), USER, "/help")
+    [_, second] = await wait_messages(sandbox, USER["id"], count=2)
+    assert second.text == EXPECTED_HELP
+
+
+async def test_unknown_method_answers_400(sandbox: BotApiSandbox, bot_app: object) -> None:
+    from telegram.error import BadRequest
+    from telegram.ext import Application
+
+    assert isinstance(bot_app, Application)
+    with pytest.raises(BadRequest, match="does not support"):
+        await bot_app.bot.get_chat(-1)
+    assert sandbox.unsupported_calls == ["getChat"]
+
+
+async def test_clean_shutdown_under_a_second(config: Config) -> None:
+    app = build_application(config)
+    async with running(app):
+        started = time.monotonic()
+    assert time.monotonic() - started < 1.0
+    assert not app.running
+
+
+async def test_token_never_logged(
+    sandbox: BotApiSandbox, config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.logging_setup import configure_logging
+
+    configure_logging(logging.DEBUG, secrets=[sandbox.token])
+    for handler in logging.getLogger().handlers:
+        caplog.handler.filters = handler.filters
+    with caplog.at_level(logging.DEBUG):
+        app = build_application(config)
+        async with running(app):
+            sandbox.send_text(sandbox.private_chat(USER), USER, "/help")
+            await wait_messages(sandbox, USER["id"])
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert text  # something was logged
+    assert sandbox.token not in text
