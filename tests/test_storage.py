@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -29,11 +30,12 @@ def _document(doc_id: str = "doc") -> Document:
 
 
 @pytest.fixture
-def db(any_db_url: str) -> Database:
+def db(any_db_url: str) -> Iterator[Database]:
     database = Database(any_db_url)
     database.upgrade()
     database.upgrade()  # idempotent
-    return database
+    yield database
+    database.dispose()
 
 
 def test_migrations_create_every_table(db: Database) -> None:
