@@ -1,0 +1,1 @@
+"""Readers: one per table layout; each turns text lines into ``ParsedIndicator`` records."""
