@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from telegram import Update
 
+from bot import admin
 from bot.app import build_application
 from bot.config import ConfigError, load_config
 from bot.logging_setup import configure_logging
@@ -98,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    admin.register,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -178,11 +178,14 @@ def _first_nonempty(lines: list[str]) -> str:
 
 
 def _title(lines: list[str]) -> str:
-    for line in lines[:40]:
-        stripped = line.strip()
-        if re.search(r"(方案|指标体系|责任分工|打分表)", stripped) and len(stripped) < 80:
-            return re.sub(r"\s+", "", stripped)
-    return _first_nonempty(lines)
+    """The document's own title: the first 方案/指标体系/… line that is not the cover letter's."""
+    candidates = [
+        re.sub(r"\s+", "", line)
+        for line in lines[:60]
+        if re.search(r"(方案|指标体系|责任分工|打分表)", line) and len(line.strip()) < 80
+    ]
+    plain = [c for c in candidates if not re.search(r"(印发|通知|》)", c)]
+    return (plain or candidates or [_first_nonempty(lines)])[0]
 
 
 def _known_issuer(lines: list[str]) -> KnownIssuer | None:

@@ -56,18 +56,29 @@ def split_units(cell: str) -> list[str]:
     return seen
 
 
+_PERSON_RE = re.compile(r"^[\u3400-\u9fff·]{2,4}$")
+_UNIT_SUFFIX_RE = re.compile(r"(科|局|办|室|委|队|部|中心|组|院|会)$")
+
+
+def _is_person_list(names: list[str]) -> bool:
+    return bool(names) and all(_PERSON_RE.match(n) and not _UNIT_SUFFIX_RE.search(n) for n in names)
+
+
 def parse_unit_person_cell(cell: str) -> list[Owner]:
-    """``法规科（刘海利）\\n服务科（史凤云）`` → two owners, each with its person."""
+    """``法规科（刘海利）\n服务科（史凤云）`` → two owners, each with its person.
+
+    A parenthesis that holds no person names stays part of the unit name
+    (``县委营商环境办（县委县政府督查局）``).
+    """
     owners: list[Owner] = []
     for line in half_width(cell).splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        match = _UNIT_WITH_PERSONS.match(line)
-        if match:
-            owners.append(Owner(match["unit"].strip(), split_names(match["persons"])))
-        else:
-            owners += [Owner(unit) for unit in split_units(line)]
+        for part in split_units(line):
+            match = _UNIT_WITH_PERSONS.match(part)
+            names = split_names(match["persons"]) if match else []
+            if match and _is_person_list(names):
+                owners.append(Owner(match["unit"].strip(), names))
+            else:
+                owners.append(Owner(part))
     return owners
 
 

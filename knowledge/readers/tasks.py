@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from knowledge.model import ParsedIndicator
-from knowledge.normalize import number_key
+from knowledge.normalize import number_key, one_line
 from knowledge.owners import parse_lead_coop
 
 TASK_RE = re.compile(r"^(\d{1,3})\s*[.．、]\s*(.+)$")
@@ -19,7 +19,7 @@ def read_task_list(lines: list[str], first_line: int = 1) -> list[ParsedIndicato
     for offset, line in enumerate(lines):
         stripped = line.strip()
         if SECTION_RE.match(stripped):
-            section = stripped
+            section = one_line(stripped)
             continue
         if not stripped.startswith("责任单位"):
             continue
@@ -29,7 +29,7 @@ def read_task_list(lines: list[str], first_line: int = 1) -> list[ParsedIndicato
         match = TASK_RE.match(lines[previous].strip()) if previous >= 0 else None
         if match is None:
             continue
-        number, body = match.groups()
+        number, body = match.group(1), one_line(match.group(2))
         title = body.split("。", 1)[0]
         leads, coops = parse_lead_coop(stripped)
         indicators.append(

@@ -1,0 +1,139 @@
+"""Admin subcommands of ``taizhang`` that work on the tables: import, indicators, template."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import distinct, func, select
+
+from bot.config import load_config
+from knowledge.files import ImportInputError, read_document_file
+from knowledge.store import import_document, load_documents
+from knowledge.template import write_template
+from storage.db import Database
+from storage.models import Assignment, Indicator
+
+Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def _database() -> Database:
+    config = load_config(require_token=False)
+    database = Database(config.database_url)
+    database.upgrade()
+    return database
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import each file in its own transaction; a failing file changes nothing."""
+    if args.document_id and len(args.paths) > 1:
+        print("--document-id 只能配合一个文件使用", file=sys.stderr)
+        return 2
+    database = _database()
+    failures = 0
+    try:
+        for raw in args.paths:
+            path = Path(raw)
+            try:
+                documents = read_document_file(path, document_id=args.document_id)
+                now = datetime.now(UTC)
+                with database.session_scope() as session:
+                    reports = [import_document(session, d, now=now) for d in documents]
+            except ImportInputError as exc:
+                print(f"导入失败：{exc}", file=sys.stderr)
+                failures += 1
+                continue
+            for report in reports:
+                print(f"{path.name} → " + report.summary())
+    finally:
+        database.dispose()
+    return 1 if failures else 0
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    """List stored indicators (one JSON object per line with --json)."""
+    database = _database()
+    try:
+        with database.session_scope() as session:
+            documents = load_documents(session, args.document)
+            if args.summary:
+                _print_summary(session, documents)
+                return 0
+    finally:
+        database.dispose()
+    if args.document and not documents:
+        print(f"没有编号为 {args.document} 的文档", file=sys.stderr)
+        return 1
+    for document in documents:
+        for item in document.indicators:
+            if args.json:
+                print(json.dumps(item.as_json(document.doc_id), ensure_ascii=False))
+            else:
+                owners = "、".join(o.unit for o in item.leads) or "（未分配）"
+                label = f"{item.table}{item.number}" if item.table else item.number
+                print(f"{document.doc_id}\t{label}\t{item.text[:40]}\t{owners}")
+    return 0
+
+
+def _print_summary(session: object, documents: list) -> None:  # type: ignore[type-arg]
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    print("| 文档 | 简称 | 指标 | 单位 | 责任人 | 未分配 |")
+    print("|---|---|---|---|---|---|")
+    for document in documents:
+
+        def count(column: Any, doc_id: str = document.doc_id) -> int:
+            query = (
+                select(func.count(distinct(column)))
+                .select_from(Assignment)
+                .join(Indicator, Indicator.id == Assignment.indicator_id)
+                .where(Indicator.document_id == doc_id)
+            )
+            return int(session.scalar(query) or 0)
+
+        units, persons = count(Assignment.unit_id), count(Assignment.person_id)
+        unassigned = sum(1 for i in document.indicators if i.unassigned)
+        print(
+            f"| {document.doc_id} | {document.short_name} | {len(document.indicators)} | {units} |"
+            f" {persons} | {unassigned} |"
+        )
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    """Write the stored tables as an editable xlsx."""
+    database = _database()
+    try:
+        with database.session_scope() as session:
+            documents = load_documents(session, args.document)
+    finally:
+        database.dispose()
+    if not documents:
+        print("数据库里还没有指标表，请先 taizhang import", file=sys.stderr)
+        return 1
+    rows = write_template(documents, Path(args.out))
+    print(f"已写出 {len(documents)} 个文档、{rows} 项指标到 {args.out}")
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    """Add the table subcommands to the ``taizhang`` parser."""
+    imp = sub.add_parser("import", help="导入指标表（.txt/.docx/.xlsx）")
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+    imp.add_argument("--document-id", help="文档编号（默认取文件名）")
+    imp.set_defaults(func=cmd_import)
+
+    ind = sub.add_parser("indicators", help="列出已导入的指标")
+    ind.add_argument("--document", help="只列这个文档")
+    ind.add_argument("--json", action="store_true", help="每行一个 JSON 对象")
+    ind.add_argument("--summary", action="store_true", help="每个文档的指标、单位、责任人数量（Markdown 表）")
+    ind.set_defaults(func=cmd_indicators)
+
+    tpl = sub.add_parser("template", help="把已导入的表写成可编辑、可重新导入的 xlsx")
+    tpl.add_argument("--out", required=True, help="输出文件，如 tables.xlsx")
+    tpl.add_argument("--document", help="只写这个文档")
+    tpl.set_defaults(func=cmd_template)
