@@ -18,8 +18,6 @@ from knowledge.template import write_template
 from storage.db import Database
 from storage.models import Assignment, Indicator
 
-Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
-
 
 def _database() -> Database:
     config = load_config(require_token=False)
@@ -120,7 +118,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Subparsers) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the table subcommands to the ``taizhang`` parser."""
     imp = sub.add_parser("import", help="导入指标表（.txt/.docx/.xlsx）")
     imp.add_argument("paths", nargs="+", metavar="PATH")
