@@ -18,6 +18,7 @@ from bot.app import build_application, running
 from bot.config import load_config
 from bot.sandbox import BotApiSandbox, SentMessage
 from handlers.deps import Services
+from knowledge.bundled import import_samples_if_empty
 
 DEMO_USER_ID = 1001
 DEMO_GROUP_ID = -100_200_300
@@ -139,6 +140,14 @@ class ConsoleChat:
         self.out.flush()
 
 
+def seed_samples(services: Services) -> None:
+    """First run: import the five bundled source documents into the fresh database."""
+    reports = services.db.call(import_samples_if_empty, services.clock())
+    if reports:
+        total = sum(r.total for r in reports)
+        print(f"（首次运行：已导入 {len(reports)} 份示例文档，共 {total} 项指标）")
+
+
 async def run_demo(
     stdin: TextIO = sys.stdin,
     out: TextIO = sys.stdout,
@@ -155,7 +164,7 @@ async def run_demo(
     )
     env.pop("TAIZHANG_PROXY", None)
     config = load_config(env)
-    app = build_application(config, on_services=on_services)
+    app = build_application(config, on_services=on_services or seed_samples)
     console = ConsoleChat(sandbox, out)
     print(BANNER, file=out)
     try:

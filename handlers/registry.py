@@ -14,6 +14,7 @@ from types import ModuleType
 MODULE_NAMES: tuple[str, ...] = (
     "handlers.errors",
     "handlers.common",
+    "handlers.tables",
     "handlers.fallback",
 )
 

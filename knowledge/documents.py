@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from knowledge.model import ContactPerson, ParsedDocument, ParsedIndicator
 from knowledge.normalize import half_width
 from knowledge.owners import parse_unit_person_cell, parse_units_and_persons
-from knowledge.readers.cells import Cell, CellLayout, read_cell_table, tokenize
+from knowledge.readers.cells import HEADER_WORDS, Cell, CellLayout, read_cell_table, tokenize
+from knowledge.readers.grid import COLUMN_NAMES
 from knowledge.readers.rows import read_row_table
 from knowledge.readers.scoring import read_scoring_table
 from knowledge.readers.tasks import read_task_list
@@ -65,6 +66,9 @@ def _is_template(section: list[str]) -> bool:
     return any(marker in text for marker in TEMPLATE_MARKERS)
 
 
+KNOWN_HEADER_NAMES = HEADER_WORDS | {name for names in COLUMN_NAMES.values() for name in names}
+
+
 def _cell_layout(cells: list[Cell]) -> CellLayout | None:
     """Body layout from the header cells of a one-cell-per-line table."""
     header: list[str] = []
@@ -73,7 +77,7 @@ def _cell_layout(cells: list[Cell]) -> CellLayout | None:
         if flat == "一级指标":
             header = [flat]
         elif header:
-            if not flat or len(flat) > 12:
+            if flat not in KNOWN_HEADER_NAMES:
                 break
             header.append(flat)
     if len(header) < 4:

@@ -203,10 +203,15 @@ def import_document(
             _assign(row, item, directory)
             report.imported.append((label, item.line_start))
             continue
-        changed = any(getattr(row, name) != value for name, value in values.items())
+        # Line numbers and order follow the file, but moving rows does not change the indicator.
+        changed = any(
+            getattr(row, name) != value
+            for name, value in values.items()
+            if name != "position" and not name.startswith("source_")
+        )
         owners_changed = _stored_signature(row) != _owner_signature(item)
-        if changed:
-            for name, value in values.items():
+        for name, value in values.items():
+            if getattr(row, name) != value:
                 setattr(row, name, value)
         if owners_changed:
             session.execute(delete(Assignment).where(Assignment.indicator_id == row.id))

@@ -21,6 +21,7 @@ EXPECTED_HELP = (
     "<b>可用命令</b>\n"
     "/start — 开始使用台账助手\n"
     "/help — 查看可用命令\n"
+    "/import — 导入指标表（管理员：发送 .docx/.xlsx/.txt 文件，说明写 /import）\n"
     "\n"
     "群聊中请用命令（如 /help），或回复我的消息。"
 )
@@ -46,7 +47,7 @@ async def test_help_with_bot_name_in_group(sandbox: BotApiSandbox, bot_app: obje
 
 
 async def test_commands_are_published_at_start(sandbox: BotApiSandbox, bot_app: object) -> None:
-    assert [c["command"] for c in sandbox.commands] == ["start", "help"]
+    assert [c["command"] for c in sandbox.commands] == ["start", "help", "import"]
     assert sandbox.commands[0]["description"] == "开始使用台账助手"
 
 

@@ -72,10 +72,9 @@ def read_grid(rows: Iterable[Row], default_table: str = "") -> list[ParsedIndica
             index = roles.get(role)
             return cells[index] if index is not None and index < len(cells) and cells[index] else ""
 
-        level1 = one_line(get("level1")) or level1
-        new_level2 = one_line(get("level2"))
-        if get("level1") and not new_level2 and one_line(get("level1")) != level1:
-            level2 = ""
+        new_level1, new_level2 = one_line(get("level1")), one_line(get("level2"))
+        if new_level1 and new_level1 != level1:
+            level1, level2 = new_level1, ""  # a new 一级 starts without the old 二级
         level2 = new_level2 or level2
         number = one_line(get("number"))
         text = clean(get("text"))
