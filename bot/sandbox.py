@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -777,7 +777,7 @@ def _make_handler(sandbox: BotApiSandbox) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def do_GET(self) -> None:
-            path = urlsplit(self.path).path
+            path = unquote(urlsplit(self.path).path)
             file_prefix = f"/file/bot{sandbox.token}/"
             if path.startswith(file_prefix):
                 content = sandbox.file_bytes(path[len(file_prefix) :])
@@ -797,7 +797,7 @@ def _make_handler(sandbox: BotApiSandbox) -> type[BaseHTTPRequestHandler]:
             self._dispatch(self.rfile.read(length))
 
         def _dispatch(self, body: bytes) -> None:
-            path = urlsplit(self.path).path
+            path = unquote(urlsplit(self.path).path)
             prefix = "/bot"
             if not path.startswith(prefix) or "/" not in path[len(prefix) :]:
                 self._send_json(404, _error(404, "Not Found"))

@@ -19,6 +19,7 @@ def test_demo_answers_help_and_exits(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    assert "首次运行：已导入 5 份示例文档，共 360 项指标" in out
     assert out.count("🤖 可用命令") == 2
     assert "/start — 开始使用台账助手" in out
     assert "再见。" in out
