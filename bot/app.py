@@ -22,6 +22,8 @@ from bot.config import Config
 from bot.ratelimit import RetryingRateLimiter
 from handlers import registry
 from handlers.deps import SERVICES_KEY, Clock, Services
+from handlers.tables import TABLES_CHANGED
+from knowledge.search_service import SearchService
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -46,9 +48,13 @@ def build_application(
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         db = database or Database(config.database_url)
         await asyncio.to_thread(db.upgrade)
-        services = Services(config=config, db=db, clock=clock or system_clock(config))
+        search = SearchService(db)
+        services = Services(config=config, db=db, clock=clock or system_clock(config), search=search)
         if on_services is not None:
             await asyncio.to_thread(on_services, services)
+        index = await asyncio.to_thread(search.refresh)
+        services.extras.setdefault(TABLES_CHANGED, []).append(search.refresh)
+        log.info("search index: %d indicators in %.2f s", index.size, index.build_seconds)
         app.bot_data[SERVICES_KEY] = services
         commands = [BotCommand(name, text) for name, text in registry.all_commands()]
         await app.bot.set_my_commands(commands)

@@ -10,6 +10,7 @@ from typing import Any
 from telegram.ext import ContextTypes
 
 from bot.config import Config
+from knowledge.search_service import SearchService
 from storage.db import Database
 
 Clock = Callable[[], datetime]
@@ -18,11 +19,12 @@ SERVICES_KEY = "services"
 
 @dataclass
 class Services:
-    """Process-wide services: configuration, database, clock (and later the search index)."""
+    """Process-wide services: configuration, database, clock, search index."""
 
     config: Config
     db: Database
     clock: Clock
+    search: SearchService
     extras: dict[str, Any] = field(default_factory=dict)
 
     def is_admin(self, user_id: int | None) -> bool:

@@ -21,12 +21,12 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def private_text(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Plain text in private that no other handler took."""
+    """Anything else in private (stickers, files without a command…)."""
     if update.effective_message:
-        await update.effective_message.reply_text("发送 /help 查看我能做什么。")
+        await update.effective_message.reply_text("我只看得懂文字提问和命令，发送 /help 查看我能做什么。")
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Register the fallbacks; must come after every other module (same group, first match wins)."""
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, private_text))

@@ -15,6 +15,7 @@ MODULE_NAMES: tuple[str, ...] = (
     "handlers.errors",
     "handlers.common",
     "handlers.tables",
+    "handlers.ask",
     "handlers.fallback",
 )
 

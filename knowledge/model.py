@@ -34,6 +34,7 @@ class ParsedIndicator:
     owner_note: str = ""
     line_start: int | None = None
     line_end: int | None = None
+    db_id: int | None = None
 
     def as_json(self, document: str) -> dict[str, Any]:
         """The public JSON shape used by ``taizhang indicators --json``."""

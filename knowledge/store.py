@@ -302,6 +302,7 @@ def to_parsed(row: Indicator) -> ParsedIndicator:
         owner_note=row.owner_note,
         line_start=row.source_line_start,
         line_end=row.source_line_end,
+        db_id=row.id,
     )
 
 

@@ -22,6 +22,7 @@ EXPECTED_HELP = (
     "/start — 开始使用台账助手\n"
     "/help — 查看可用命令\n"
     "/import — 导入指标表（管理员：发送 .docx/.xlsx/.txt 文件，说明写 /import）\n"
+    "/ask — 查询指标：/ask 执法文书格式谁负责、/ask 李建伟、/ask 12\n"
     "\n"
     "群聊中请用命令（如 /help），或回复我的消息。"
 )
@@ -47,7 +48,7 @@ async def test_help_with_bot_name_in_group(sandbox: BotApiSandbox, bot_app: obje
 
 
 async def test_commands_are_published_at_start(sandbox: BotApiSandbox, bot_app: object) -> None:
-    assert [c["command"] for c in sandbox.commands] == ["start", "help", "import"]
+    assert [c["command"] for c in sandbox.commands] == ["start", "help", "import", "ask"]
     assert sandbox.commands[0]["description"] == "开始使用台账助手"
 
 
@@ -78,10 +79,10 @@ async def test_unknown_command(sandbox: BotApiSandbox, bot_app: object) -> None:
     assert group.text == "未知命令 /nosuch，发送 /help 查看可用命令。"
 
 
-async def test_plain_text_in_private_gets_a_hint(sandbox: BotApiSandbox, bot_app: object) -> None:
+async def test_plain_text_in_private_is_a_question(sandbox: BotApiSandbox, bot_app: object) -> None:
     sandbox.send_text(sandbox.private_chat(USER), USER, "<b>你好</b>")
     [reply] = await wait_messages(sandbox, USER["id"])
-    assert reply.text == "发送 /help 查看我能做什么。"
+    assert reply.text.startswith("没有找到与“你好”相关的指标。")  # markup stripped, no tables yet
 
 
 async def test_malformed_update_does_not_stop_the_bot(sandbox: BotApiSandbox, bot_app: object) -> None:

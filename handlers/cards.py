@@ -1,0 +1,149 @@
+"""Chinese HTML text of search answers (every piece of data escaped, under 4096 characters)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from knowledge.model import Owner, ParsedIndicator
+from knowledge.search import Entry, Hit, SearchResult
+
+PAGE_SIZE = 3
+OWNER_PAGE_SIZE = 20
+MAX_MESSAGE = 4000
+
+
+def trim(text: str, limit: int) -> str:
+    """Shorten to ``limit`` characters at a sentence or clause end where possible."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    for mark in ("。", "；", "，"):
+        position = cut.rfind(mark)
+        if position >= limit * 0.6:
+            return cut[: position + 1] + "…"
+    return cut + "…"
+
+
+def owners_text(owners: list[Owner]) -> str:
+    """``法规科（刘海利）、支队`` or ``—``."""
+    if not owners:
+        return "—"
+    return "、".join(
+        escape(o.unit) + (f"（{escape('、'.join(o.persons))}）" if o.persons else "") for o in owners
+    )
+
+
+def _owner_lines(item: ParsedIndicator) -> list[str]:
+    if item.unassigned and not item.leads:
+        note = f"（{escape(item.owner_note)}）" if item.owner_note else ""
+        return [f"<b>牵头单位</b>：未分配{note}"]
+    lines = [f"<b>牵头单位</b>：{owners_text(item.leads)}"]
+    if item.coops:
+        lines.append(f"<b>配合单位</b>：{owners_text(item.coops)}")
+    return lines
+
+
+def brief_card(position: int, hit: Hit, owner_first: bool) -> str:
+    """A result in a list: label, owners, heading, text (trimmed), materials, methods."""
+    item = hit.entry.indicator
+    heading = " / ".join(escape(h) for h in (item.level1, item.level2) if h)
+    body = [f"{position}. <b>{escape(hit.entry.label)}</b>"]
+    details = []
+    if heading:
+        details.append(heading)
+    details.append(escape(trim(item.text, 90)))
+    owners = _owner_lines(item)
+    body += owners + details if owner_first else details + owners
+    if item.materials:
+        body.append(f"<b>上报资料</b>：{escape(trim(item.materials, 60))}")
+    if item.methods:
+        body.append(f"<b>测评方法</b>：{escape('、'.join(item.methods))}")
+    return "\n".join(body)
+
+
+def full_card(entry: Entry) -> str:
+    """Everything about one indicator (the 详情 button)."""
+    item = entry.indicator
+    lines = [f"<b>{escape(entry.label)}</b>"]
+    if item.level1:
+        lines.append(f"<b>一级指标</b>：{escape(item.level1)}")
+    if item.level2:
+        lines.append(f"<b>二级指标</b>：{escape(item.level2)}")
+    lines.append(f"<b>内容</b>：{escape(item.text)}")
+    lines += _owner_lines(item)
+    if item.owner_note and not item.unassigned:
+        lines.append(f"<i>{escape(item.owner_note)}</i>")
+    if item.materials:
+        lines.append(f"<b>上报资料</b>：{escape(item.materials)}")
+    if item.methods:
+        lines.append(f"<b>测评方法</b>：{escape('、'.join(item.methods))}")
+    if item.criteria:
+        lines.append(f"<b>检查标准</b>：{escape(item.criteria)}")
+    if item.points is not None:
+        lines.append(f"<b>分值</b>：{item.points:g} 分")
+    text = "\n".join(lines)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _scope_line(result: SearchResult, names: dict[str, str]) -> str:
+    if result.scope_note:
+        return f"范围：{escape(result.scope_note)}"
+    if len(result.scope_documents) == 1:
+        return f"范围：{escape(names.get(result.scope_documents[0], result.scope_documents[0]))}"
+    return "范围：全部文档"
+
+
+def result_page(result: SearchResult, page: int, names: dict[str, str]) -> tuple[str, list[Hit], bool]:
+    """(HTML text, hits shown, has more) of one page of an answer."""
+    if result.intent == "empty":
+        return escape(result.message), [], False
+    if not result.hits:
+        if result.message:
+            text = escape(result.message) + "。"
+        else:
+            text = f"没有找到与“{escape(result.query)}”相关的指标。"
+        if result.suggestions:
+            text += "\n可以试试这些方向：\n" + "\n".join(f"• {escape(s)}" for s in result.suggestions)
+        text += "\n也可以换个说法，或发送指标编号（如“12号指标”）、单位或负责人姓名。"
+        return text, [], False
+    if result.intent == "owner":
+        return _owner_page(result, page, names)
+    size = PAGE_SIZE
+    start = page * size
+    shown = result.hits[start : start + size]
+    head = (
+        f"🔎 <b>{escape(result.query)}</b>：找到 {len(result.hits)} 项"
+        f"（第 {start + 1}–{start + len(shown)} 项）\n{_scope_line(result, names)}"
+    )
+    if result.owner_first and shown:
+        leads = "、".join(dict.fromkeys(o.unit for h in shown for o in h.entry.indicator.leads))
+        if leads:
+            head += f"\n<b>负责单位</b>：{escape(leads)}"
+    cards = [brief_card(start + i + 1, hit, result.owner_first) for i, hit in enumerate(shown)]
+    text = head + "\n\n" + "\n\n".join(cards)
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 1] + "…"
+    return text, shown, start + size < len(result.hits)
+
+
+def _owner_page(result: SearchResult, page: int, names: dict[str, str]) -> tuple[str, list[Hit], bool]:
+    ordered = [h for h in result.hits if h.role == "lead"] + [h for h in result.hits if h.role == "coop"]
+    start = page * OWNER_PAGE_SIZE
+    shown = ordered[start : start + OWNER_PAGE_SIZE]
+    who = "、".join(dict.fromkeys(result.owners))
+    lead_total = sum(1 for h in result.hits if h.role == "lead")
+    coop_total = len(result.hits) - lead_total
+    lines = [
+        f"👤 <b>{escape(who)}</b> 负责的指标：牵头 {lead_total} 项，配合 {coop_total} 项"
+        f"（第 {start + 1}–{start + len(shown)} 项）"
+    ]
+    current_role = ""
+    for hit in shown:
+        if hit.role != current_role:
+            current_role = hit.role
+            lines.append("\n<b>牵头</b>" if hit.role == "lead" else "\n<b>配合</b>")
+        person = f"[{escape(hit.owner)}] " if len(result.owners) > 1 else ""
+        lines.append(f"• {person}{escape(hit.entry.label)}：{escape(trim(hit.entry.indicator.text, 50))}")
+    text = "\n".join(lines)
+    return text[:MAX_MESSAGE], shown, start + OWNER_PAGE_SIZE < len(ordered)

@@ -1,0 +1,372 @@
+"""Chinese-aware search over indicators: "which indicator covers X, and who owns it".
+
+Chinese has no spaces, so rapidfuzz's token scorers see one token. Instead every field
+is cut into character unigrams and bigrams kept in an inverted index (numpy arrays in
+CSR layout); a query's grams (plus the domain dictionary's expansions) score candidates
+with field weights and IDF, and only the best candidates are re-ranked with rapidfuzz's
+``partial_ratio`` for typo tolerance. Questions are routed first (see ``knowledge.intent``):
+an indicator number goes straight to that indicator, a unit or person to everything they
+own (from the owner fields, not from ranking), anything else is a topic.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+from rapidfuzz import fuzz, process
+
+from knowledge.aliases import AliasTable, load_aliases
+from knowledge.dictionary import DomainDictionary, load_dictionary
+from knowledge.intent import Query, parse_query
+from knowledge.model import ParsedDocument, ParsedIndicator
+from knowledge.normalize import half_width
+
+FIELD_WEIGHTS = {
+    "text": 3.0,
+    "level2": 1.6,
+    "level1": 0.6,
+    "materials": 1.0,
+    "criteria": 0.8,
+    "methods": 0.3,
+    "units": 2.0,
+    "persons": 2.0,
+}
+UNIGRAM_FACTOR = 0.25
+EXPANSION_FACTOR = 0.7
+CANDIDATES = 40
+_DROP_RE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> object:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def normalise(text: str) -> str:
+    """Simplified Chinese, half-width, lower case, no spaces or punctuation."""
+    converter = _t2s()
+    text = converter.convert(half_width(text))  # type: ignore[attr-defined]
+    return _DROP_RE.sub("", text.lower())
+
+
+def grams(text: str) -> set[str]:
+    """Character unigrams and bigrams of normalised text."""
+    return set(text) | {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One searchable indicator with the labels of its document."""
+
+    document: str
+    document_name: str
+    document_kind: str
+    issuer: str
+    indicator: ParsedIndicator
+
+    @property
+    def label(self) -> str:
+        """``濮阳司法局责任分工表 第36项`` style label."""
+        item = self.indicator
+        table = f"{item.table}" if item.table and item.table != "附加项" else ""
+        if item.key.startswith(("加分", "减分")):
+            number = f"{item.key[:2]}项{item.number}"
+        else:
+            number = f"第{item.number}项"
+        return f"{self.document_name}{('·' + table) if table else ''} {number}"
+
+
+@dataclass
+class Hit:
+    """One result: the entry, its score (0–1) and, for owner answers, the role there."""
+
+    entry: Entry
+    score: float
+    role: str = ""  # "lead" / "coop" for owner answers
+    owner: str = ""
+
+
+@dataclass
+class SearchResult:
+    """What a question resolved to."""
+
+    query: str
+    intent: str  # number | owner | topic | empty
+    hits: list[Hit] = field(default_factory=list)
+    owner_first: bool = False
+    scope_documents: list[str] = field(default_factory=list)
+    scope_note: str = ""
+    owners: list[str] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    message: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        """The public shape of ``taizhang search --json``."""
+        return {
+            "query": self.query,
+            "intent": self.intent,
+            "results": [
+                {
+                    "document": hit.entry.document,
+                    "number": hit.entry.indicator.number,
+                    "key": hit.entry.indicator.key,
+                    "score": round(hit.score, 4),
+                    "text": hit.entry.indicator.text,
+                    "lead_units": [o.unit for o in hit.entry.indicator.leads],
+                    "coop_units": [o.unit for o in hit.entry.indicator.coops],
+                    "persons": [
+                        {"name": p, "unit": o.unit}
+                        for o in hit.entry.indicator.leads + hit.entry.indicator.coops
+                        for p in o.persons
+                    ],
+                }
+                for hit in self.hits
+            ],
+        }
+
+
+class SearchIndex:
+    """An immutable index over entries; rebuild (cheaply) after an import."""
+
+    def __init__(
+        self,
+        documents: Sequence[ParsedDocument],
+        *,
+        dictionary: DomainDictionary | None = None,
+        aliases: AliasTable | None = None,
+    ) -> None:
+        started = time.perf_counter()
+        self.dictionary = dictionary or load_dictionary()
+        self.aliases = aliases or load_aliases()
+        self.documents = {d.doc_id: d for d in documents}
+        self.entries: list[Entry] = [
+            Entry(d.doc_id, d.short_name or d.doc_id, d.kind, d.issuer, item)
+            for d in documents
+            for item in d.indicators
+        ]
+        self._texts: list[str] = []
+        self._headings: list[str] = []
+        vocabulary: dict[str, int] = {}
+        gram_ids: list[int] = []
+        entry_ids: list[int] = []
+        weights: list[float] = []
+        for index, entry in enumerate(self.entries):
+            fields = self._fields(entry.indicator)
+            self._texts.append(fields["text"])
+            self._headings.append(fields["level2"] or fields["level1"])
+            accumulated: dict[str, float] = {}
+            for name, value in fields.items():
+                if not value:
+                    continue
+                weight = FIELD_WEIGHTS[name]
+                for gram in grams(value):
+                    accumulated[gram] = accumulated.get(gram, 0.0) + (
+                        weight if len(gram) == 2 else weight * UNIGRAM_FACTOR
+                    )
+            for gram, weight in accumulated.items():
+                gram_id = vocabulary.setdefault(gram, len(vocabulary))
+                gram_ids.append(gram_id)
+                entry_ids.append(index)
+                weights.append(weight)
+        self._vocabulary = vocabulary
+        order = np.argsort(np.asarray(gram_ids, dtype=np.int32), kind="stable")
+        self._postings: NDArray[np.int32] = np.asarray(entry_ids, dtype=np.int32)[order]
+        self._weights: NDArray[np.float32] = np.asarray(weights, dtype=np.float32)[order]
+        counts = np.bincount(np.asarray(gram_ids, dtype=np.int32), minlength=len(vocabulary))
+        self._offsets: NDArray[np.int64] = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        total = max(len(self.entries), 1)
+        self._idf: NDArray[np.float32] = np.log1p(total / np.maximum(counts, 1)).astype(np.float32)
+        self._owner_index = self._build_owner_index()
+        self.build_seconds = time.perf_counter() - started
+
+    # ------------------------------------------------------------------ building
+    @staticmethod
+    def _fields(item: ParsedIndicator) -> dict[str, str]:
+        owners = item.leads + item.coops
+        return {
+            "text": normalise(item.text),
+            "level2": normalise(item.level2),
+            "level1": normalise(item.level1),
+            "materials": normalise(item.materials[:300]),
+            "criteria": normalise(item.criteria[:300]),
+            "methods": normalise("".join(item.methods)),
+            "units": normalise("".join(o.unit for o in owners)),
+            "persons": normalise("".join(p for o in owners for p in o.persons)),
+        }
+
+    def _build_owner_index(self) -> dict[str, set[tuple[str, str]]]:
+        """Name or alias → {("unit"|"person", canonical name)}."""
+        names: dict[str, set[tuple[str, str]]] = {}
+        for entry in self.entries:
+            for owner in entry.indicator.leads + entry.indicator.coops:
+                names.setdefault(normalise(owner.unit), set()).add(("unit", owner.unit))
+                for person in owner.persons:
+                    names.setdefault(normalise(person), set()).add(("person", person))
+        for document in self.documents:
+            for alias, canonical in self.aliases.for_document(document).items():
+                if normalise(canonical) in names:
+                    names.setdefault(normalise(alias), set()).add(("unit", canonical))
+        return names
+
+    @property
+    def size(self) -> int:
+        return len(self.entries)
+
+    # ------------------------------------------------------------------ querying
+    def search(
+        self,
+        question: str,
+        *,
+        limit: int = 10,
+        documents: Iterable[str] | None = None,
+        preferred_document: str | None = None,
+    ) -> SearchResult:
+        """Answer one question; ``documents`` restricts the scope, ``preferred_document`` tries first."""
+        query = parse_query(question, self.dictionary, list(self.documents.values()))
+        result = SearchResult(query=query.raw, intent=query.intent, owner_first=query.owner_first)
+        if query.intent == "empty":
+            result.message = query.message
+            return result
+        scope = set(documents) if documents else None
+        if query.documents:
+            scope = set(query.documents) & scope if scope else set(query.documents)
+        if query.intent == "number":
+            return self._by_number(query, result, scope, preferred_document, limit)
+        owners = self._match_owners(query)
+        if owners:
+            result.intent = "owner"
+            result.owners = [name for _, name in owners]
+            result.hits = self._owned_by(owners, scope)
+            result.scope_documents = sorted({h.entry.document for h in result.hits})
+            return result
+        result.intent = "topic"
+        if preferred_document and not query.documents and (scope is None or preferred_document in scope):
+            local = self._rank(query, {preferred_document}, limit)
+            if local and local[0].score >= 0.35:
+                result.hits = local
+                result.scope_documents = [preferred_document]
+                result.scope_note = "本群绑定的文档"
+                return result
+        result.hits = self._rank(query, scope, limit)
+        result.scope_documents = sorted(scope) if scope else sorted(self.documents)
+        if not result.hits:
+            result.suggestions = self.suggest(query.topic)
+        return result
+
+    def _allowed(self, scope: set[str] | None) -> NDArray[np.bool_] | None:
+        if scope is None:
+            return None
+        return np.fromiter((e.document in scope for e in self.entries), dtype=bool, count=len(self.entries))
+
+    def _rank(self, query: Query, scope: set[str] | None, limit: int) -> list[Hit]:
+        if not self.entries or not query.topic:
+            return []
+        scores = np.zeros(len(self.entries), dtype=np.float32)
+        best_possible = 0.0
+        weighted_grams: dict[str, float] = {}
+        for term, factor in [(query.topic, 1.0)] + [(t, EXPANSION_FACTOR) for t in query.expansions]:
+            for gram in grams(normalise(term)):
+                factor_here = factor if len(gram) == 2 else factor * UNIGRAM_FACTOR
+                weighted_grams[gram] = max(weighted_grams.get(gram, 0.0), factor_here)
+        for gram, factor in weighted_grams.items():
+            gram_id = self._vocabulary.get(gram)
+            idf = float(self._idf[gram_id]) if gram_id is not None else float(np.log1p(len(self.entries)))
+            best_possible += factor * idf * FIELD_WEIGHTS["text"]
+            if gram_id is None:
+                continue
+            start, end = self._offsets[gram_id], self._offsets[gram_id + 1]
+            scores[self._postings[start:end]] += self._weights[start:end] * (idf * factor)
+        allowed = self._allowed(scope)
+        if allowed is not None:
+            scores[~allowed] = 0.0
+        if best_possible <= 0 or not scores.any():
+            return []
+        count = min(CANDIDATES, int(np.count_nonzero(scores)))
+        candidates = np.argpartition(-scores, count - 1)[:count]
+        needle = normalise(query.topic)
+        hits: list[Hit] = []
+        for index in candidates:
+            lexical = min(float(scores[index]) / best_possible, 1.0)
+            haystack = self._texts[index] + self._headings[index]
+            fuzzy = fuzz.partial_ratio(needle, haystack) / 100.0 if needle else 0.0
+            score = 0.6 * lexical + 0.4 * fuzzy
+            hits.append(Hit(self.entries[int(index)], score))
+        hits.sort(key=lambda h: (-h.score, h.entry.document, h.entry.indicator.key))
+        best = hits[0].score if hits else 0.0
+        return [h for h in hits if h.score >= max(0.2, best * 0.5)][:limit]
+
+    def _by_number(
+        self,
+        query: Query,
+        result: SearchResult,
+        scope: set[str] | None,
+        preferred: str | None,
+        limit: int,
+    ) -> SearchResult:
+        matches = [
+            e
+            for e in self.entries
+            if e.indicator.key == query.number_key
+            and (scope is None or e.document in scope)
+            and (not query.table or e.indicator.table == query.table)
+        ]
+        if preferred and not query.documents:
+            local = [e for e in matches if e.document == preferred]
+            if local:
+                matches, result.scope_note = local, "本群绑定的文档"
+        result.hits = [Hit(e, 1.0) for e in matches[:limit]]
+        result.scope_documents = sorted({e.document for e in matches})
+        if not matches:
+            result.message = f"没有找到编号为 {query.number_key} 的指标"
+        return result
+
+    def _match_owners(self, query: Query) -> list[tuple[str, str]]:
+        candidate = normalise(query.owner_candidate)
+        if not candidate:
+            return []
+        found = self._owner_index.get(candidate)
+        if found:
+            return sorted(found)
+        if query.title_surname:
+            people = sorted(
+                ("person", name)
+                for kinds in self._owner_index.values()
+                for kind, name in kinds
+                if kind == "person" and name.startswith(query.title_surname)
+            )
+            return sorted(set(people))
+        return []
+
+    def _owned_by(self, owners: list[tuple[str, str]], scope: set[str] | None) -> list[Hit]:
+        hits: list[Hit] = []
+        for kind, name in owners:
+            for entry in self.entries:
+                if scope is not None and entry.document not in scope:
+                    continue
+                for role, group in (("lead", entry.indicator.leads), ("coop", entry.indicator.coops)):
+                    if any((o.unit == name) if kind == "unit" else (name in o.persons) for o in group):
+                        hits.append(Hit(entry, 1.0, role=role, owner=name))
+                        break
+        return hits
+
+    def suggest(self, text: str, limit: int = 3) -> list[str]:
+        """Closest headings for a question with no result."""
+        headings = sorted({h for h in (e.indicator.level2 or e.indicator.level1 for e in self.entries) if h})
+        if not headings or not text:
+            return headings[:limit]
+        matches = process.extract(
+            normalise(text), [normalise(h) for h in headings], scorer=fuzz.partial_ratio, limit=limit
+        )
+        return [headings[index] for _, _, index in matches]
+
+    def find(self, indicator_id: int) -> Entry | None:
+        """The entry of a stored indicator id (for 详情 buttons)."""
+        return next((e for e in self.entries if e.indicator.db_id == indicator_id), None)
