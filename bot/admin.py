@@ -118,6 +118,38 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    """Search like the bot does; one JSON line per query with --json/--stdin."""
+    from knowledge.search import SearchIndex
+
+    database = _database()
+    try:
+        with database.session_scope() as session:
+            documents = load_documents(session)
+    finally:
+        database.dispose()
+    index = SearchIndex(documents)
+    scope = [args.document] if args.document else None
+    queries = [line.rstrip("\n") for line in sys.stdin] if args.stdin else [" ".join(args.query)]
+    if not args.stdin and not queries[0].strip():
+        print("请给出要查询的内容，例如：taizhang search 执法文书格式谁负责", file=sys.stderr)
+        return 2
+    as_json = args.json or args.stdin
+    for question in queries:
+        result = index.search(question, limit=args.limit, documents=scope)
+        if as_json:
+            print(json.dumps(result.as_json(), ensure_ascii=False))
+            continue
+        print(f"【{question}】 {result.intent}" + (f"：{result.message}" if result.message else ""))
+        for hit in result.hits:
+            owners = "、".join(o.unit for o in hit.entry.indicator.leads) or "未分配"
+            role = {"lead": "牵头 ", "coop": "配合 "}.get(hit.role, "")
+            print(f"  {hit.score:.2f} {role}{hit.entry.label}  {hit.entry.indicator.text[:40]}  → {owners}")
+        for suggestion in result.suggestions:
+            print(f"  可以试试：{suggestion}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the table subcommands to the ``taizhang`` parser."""
     imp = sub.add_parser("import", help="导入指标表（.txt/.docx/.xlsx）")
@@ -130,6 +162,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ind.add_argument("--json", action="store_true", help="每行一个 JSON 对象")
     ind.add_argument("--summary", action="store_true", help="每个文档的指标、单位、责任人数量（Markdown 表）")
     ind.set_defaults(func=cmd_indicators)
+
+    search = sub.add_parser("search", help="像机器人一样查询指标")
+    search.add_argument("query", nargs="*", metavar="QUERY")
+    search.add_argument("--json", action="store_true", help="输出 JSON")
+    search.add_argument("--limit", type=int, default=10, help="最多返回几项（默认 10）")
+    search.add_argument("--document", help="只查这个文档")
+    search.add_argument("--stdin", action="store_true", help="从标准输入每行读一个问题，每行输出一个 JSON")
+    search.set_defaults(func=cmd_search)
 
     tpl = sub.add_parser("template", help="把已导入的表写成可编辑、可重新导入的 xlsx")
     tpl.add_argument("--out", required=True, help="输出文件，如 tables.xlsx")

@@ -104,7 +104,7 @@ def parse_lead_coop(text: str) -> tuple[list[Owner], list[Owner]]:
     """``法制仲裁科牵头，办公室配合`` → ([法制仲裁科], [办公室]); plain lists are all leads."""
     text = half_width(text).strip().rstrip("。")
     text = re.sub(r"^责任单位[:：]\s*", "", text)
-    text = re.sub(r"按职责分工落实$", "", text)
+    text = re.sub(r"按职责(?:分工)?落实$", "", text)
     match = _LEAD_COOP.match(text)
     if match and "牵头" in text:
         leads = [Owner(u) for u in split_units(match["lead"])]

@@ -40,6 +40,8 @@ FIELD_WEIGHTS = {
 UNIGRAM_FACTOR = 0.25
 EXPANSION_FACTOR = 0.7
 CANDIDATES = 40
+MIN_COVERAGE = 0.15  # share of the query's weighted grams an answer must contain
+MIN_SCORE = 0.2
 _DROP_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
@@ -297,11 +299,13 @@ class SearchIndex:
             lexical = min(float(scores[index]) / best_possible, 1.0)
             haystack = self._texts[index] + self._headings[index]
             fuzzy = fuzz.partial_ratio(needle, haystack) / 100.0 if needle else 0.0
+            if lexical < MIN_COVERAGE:
+                continue  # only common grams matched (“建设”, “工作”): not an answer
             score = 0.6 * lexical + 0.4 * fuzzy
             hits.append(Hit(self.entries[int(index)], score))
         hits.sort(key=lambda h: (-h.score, h.entry.document, h.entry.indicator.key))
         best = hits[0].score if hits else 0.0
-        return [h for h in hits if h.score >= max(0.2, best * 0.5)][:limit]
+        return [h for h in hits if h.score >= max(MIN_SCORE, best * 0.5)][:limit]
 
     def _by_number(
         self,

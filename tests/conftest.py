@@ -96,3 +96,30 @@ async def bot_app(config: Config, clock: FakeClock) -> AsyncIterator[object]:
     app = build_application(fast, clock=clock)
     async with running(app):
         yield app
+
+
+@pytest.fixture(scope="session")
+def seeded_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database with the five bundled documents imported (shared, read-only for tests)."""
+    from knowledge.bundled import import_samples_if_empty
+
+    path = tmp_path_factory.mktemp("seeded") / "seeded.sqlite3"
+    url = f"sqlite:///{path}"
+    db = Database(url)
+    db.upgrade()
+    db.call(import_samples_if_empty, datetime(2026, 11, 1, tzinfo=SHANGHAI))
+    db.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def seeded_index(seeded_db_url: str) -> object:
+    """A search index over the bundled documents as stored (canonical units, ids)."""
+    from knowledge.search import SearchIndex
+    from knowledge.store import load_documents
+
+    db = Database(seeded_db_url)
+    try:
+        return SearchIndex(db.call(load_documents))
+    finally:
+        db.dispose()
