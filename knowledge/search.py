@@ -25,6 +25,7 @@ from knowledge.aliases import AliasTable, load_aliases
 from knowledge.dictionary import DomainDictionary, load_dictionary
 from knowledge.intent import Query, parse_query
 from knowledge.model import ParsedDocument, ParsedIndicator
+from knowledge.ngram_index import NgramPostings
 from knowledge.normalize import half_width
 
 FIELD_WEIGHTS = {
@@ -57,6 +58,14 @@ def normalise(text: str) -> str:
     converter = _t2s()
     text = converter.convert(half_width(text))  # type: ignore[attr-defined]
     return _DROP_RE.sub("", text.lower())
+
+
+_FULL_TO_HALF = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def normalise_indexed(text: str) -> str:
+    """Like :func:`normalise` for stored text: already simplified; full-width → half-width by table."""
+    return _DROP_RE.sub("", text.translate(_FULL_TO_HALF).lower())
 
 
 def grams(text: str) -> set[str]:
@@ -154,39 +163,31 @@ class SearchIndex:
             for d in documents
             for item in d.indicators
         ]
+        rows: list[list[str]] = []
         self._texts: list[str] = []
         self._headings: list[str] = []
-        vocabulary: dict[str, int] = {}
-        gram_ids: list[int] = []
-        entry_ids: list[int] = []
-        weights: list[float] = []
-        for index, entry in enumerate(self.entries):
+        for entry in self.entries:
             fields = self._fields(entry.indicator)
+            rows.append([fields[name] for name in FIELD_WEIGHTS])
             self._texts.append(fields["text"])
             self._headings.append(fields["level2"] or fields["level1"])
-            accumulated: dict[str, float] = {}
-            for name, value in fields.items():
-                if not value:
-                    continue
-                weight = FIELD_WEIGHTS[name]
-                for gram in grams(value):
-                    accumulated[gram] = accumulated.get(gram, 0.0) + (
-                        weight if len(gram) == 2 else weight * UNIGRAM_FACTOR
-                    )
-            for gram, weight in accumulated.items():
-                gram_id = vocabulary.setdefault(gram, len(vocabulary))
-                gram_ids.append(gram_id)
-                entry_ids.append(index)
-                weights.append(weight)
-        self._vocabulary = vocabulary
-        order = np.argsort(np.asarray(gram_ids, dtype=np.int32), kind="stable")
-        self._postings: NDArray[np.int32] = np.asarray(entry_ids, dtype=np.int32)[order]
-        self._weights: NDArray[np.float32] = np.asarray(weights, dtype=np.float32)[order]
-        counts = np.bincount(np.asarray(gram_ids, dtype=np.int32), minlength=len(vocabulary))
-        self._offsets: NDArray[np.int64] = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        total = max(len(self.entries), 1)
-        self._idf: NDArray[np.float32] = np.log1p(total / np.maximum(counts, 1)).astype(np.float32)
+        self._grams = NgramPostings(rows, list(FIELD_WEIGHTS.values()), UNIGRAM_FACTOR)
         self._owner_index = self._build_owner_index()
+        self._owned: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        self._by_key: dict[str, list[int]] = {}
+        codes = {doc_id: code for code, doc_id in enumerate(self.documents)}
+        self._document_codes = np.fromiter(
+            (codes[e.document] for e in self.entries), dtype=np.int32, count=len(self.entries)
+        )
+        for index, entry in enumerate(self.entries):
+            self._by_key.setdefault(entry.indicator.key, []).append(index)
+            for role, group in (("lead", entry.indicator.leads), ("coop", entry.indicator.coops)):
+                seen: set[tuple[str, str]] = set()
+                for owner in group:
+                    for slot in [("unit", owner.unit)] + [("person", p) for p in owner.persons]:
+                        if slot not in seen:
+                            seen.add(slot)
+                            self._owned.setdefault(slot, []).append((index, role))
         self.build_seconds = time.perf_counter() - started
 
     # ------------------------------------------------------------------ building
@@ -194,14 +195,14 @@ class SearchIndex:
     def _fields(item: ParsedIndicator) -> dict[str, str]:
         owners = item.leads + item.coops
         return {
-            "text": normalise(item.text),
-            "level2": normalise(item.level2),
-            "level1": normalise(item.level1),
-            "materials": normalise(item.materials[:300]),
-            "criteria": normalise(item.criteria[:300]),
-            "methods": normalise("".join(item.methods)),
-            "units": normalise("".join(o.unit for o in owners)),
-            "persons": normalise("".join(p for o in owners for p in o.persons)),
+            "text": normalise_indexed(item.text),
+            "level2": normalise_indexed(item.level2),
+            "level1": normalise_indexed(item.level1),
+            "materials": normalise_indexed(item.materials[:300]),
+            "criteria": normalise_indexed(item.criteria[:300]),
+            "methods": normalise_indexed("".join(item.methods)),
+            "units": normalise_indexed("".join(o.unit for o in owners)),
+            "persons": normalise_indexed("".join(p for o in owners for p in o.persons)),
         }
 
     def _build_owner_index(self) -> dict[str, set[tuple[str, str]]]:
@@ -266,7 +267,8 @@ class SearchIndex:
     def _allowed(self, scope: set[str] | None) -> NDArray[np.bool_] | None:
         if scope is None:
             return None
-        return np.fromiter((e.document in scope for e in self.entries), dtype=bool, count=len(self.entries))
+        codes = [code for code, doc_id in enumerate(self.documents) if doc_id in scope]
+        return np.isin(self._document_codes, np.asarray(codes, dtype=np.int32))
 
     def _rank(self, query: Query, scope: set[str] | None, limit: int) -> list[Hit]:
         if not self.entries or not query.topic:
@@ -278,14 +280,13 @@ class SearchIndex:
             for gram in grams(normalise(term)):
                 factor_here = factor if len(gram) == 2 else factor * UNIGRAM_FACTOR
                 weighted_grams[gram] = max(weighted_grams.get(gram, 0.0), factor_here)
+        unseen_idf = float(np.log1p(len(self.entries)))
         for gram, factor in weighted_grams.items():
-            gram_id = self._vocabulary.get(gram)
-            idf = float(self._idf[gram_id]) if gram_id is not None else float(np.log1p(len(self.entries)))
+            found = self._grams.lookup(gram)
+            idf = found[2] if found else unseen_idf
             best_possible += factor * idf * FIELD_WEIGHTS["text"]
-            if gram_id is None:
-                continue
-            start, end = self._offsets[gram_id], self._offsets[gram_id + 1]
-            scores[self._postings[start:end]] += self._weights[start:end] * (idf * factor)
+            if found is not None:
+                scores[found[0]] += found[1] * (idf * factor)
         allowed = self._allowed(scope)
         if allowed is not None:
             scores[~allowed] = 0.0
@@ -317,9 +318,8 @@ class SearchIndex:
     ) -> SearchResult:
         matches = [
             e
-            for e in self.entries
-            if e.indicator.key == query.number_key
-            and (scope is None or e.document in scope)
+            for e in (self.entries[i] for i in self._by_key.get(query.number_key, []))
+            if (scope is None or e.document in scope)
             and (not query.table or e.indicator.table == query.table)
         ]
         if preferred and not query.documents:
@@ -340,25 +340,23 @@ class SearchIndex:
         if found:
             return sorted(found)
         if query.title_surname:
-            people = sorted(
-                ("person", name)
-                for kinds in self._owner_index.values()
-                for kind, name in kinds
-                if kind == "person" and name.startswith(query.title_surname)
+            return sorted(
+                slot
+                for slot in self._owned
+                if slot[0] == "person" and slot[1].startswith(query.title_surname)
             )
-            return sorted(set(people))
         return []
 
     def _owned_by(self, owners: list[tuple[str, str]], scope: set[str] | None) -> list[Hit]:
         hits: list[Hit] = []
         for kind, name in owners:
-            for entry in self.entries:
-                if scope is not None and entry.document not in scope:
+            claimed: set[int] = set()
+            for index, role in self._owned.get((kind, name), []):
+                entry = self.entries[index]
+                if index in claimed or (scope is not None and entry.document not in scope):
                     continue
-                for role, group in (("lead", entry.indicator.leads), ("coop", entry.indicator.coops)):
-                    if any((o.unit == name) if kind == "unit" else (name in o.persons) for o in group):
-                        hits.append(Hit(entry, 1.0, role=role, owner=name))
-                        break
+                claimed.add(index)  # lead wins over coop for the same indicator
+                hits.append(Hit(entry, 1.0, role=role, owner=name))
         return hits
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:

@@ -123,3 +123,33 @@ def seeded_index(seeded_db_url: str) -> object:
         return SearchIndex(db.call(load_documents))
     finally:
         db.dispose()
+
+
+@pytest.fixture
+def seeded_copy_url(seeded_db_url: str, tmp_path: Path) -> str:
+    """A private copy of the seeded database for a test that writes."""
+    import shutil
+
+    source = Path(seeded_db_url.removeprefix("sqlite:///"))
+    target = tmp_path / "seeded-copy.sqlite3"
+    shutil.copy(source, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+async def seeded_bot(
+    sandbox: BotApiSandbox, seeded_copy_url: str, tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[object]:
+    """The real Application on a database holding the five documents."""
+    config = load_config(
+        {
+            "TAIZHANG_BOT_TOKEN": sandbox.token,
+            "TAIZHANG_API_BASE_URL": sandbox.base_url,
+            "TAIZHANG_DATABASE_URL": seeded_copy_url,
+            "TAIZHANG_FILES_DIR": str(tmp_path / "files"),
+            "TAIZHANG_ADMINS": "1001",
+        }
+    )
+    app = build_application(config, clock=clock)
+    async with running(app):
+        yield app
