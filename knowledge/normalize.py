@@ -49,3 +49,14 @@ _EARN_RE = re.compile(r"(?<!不)得\s*(\d+(?:\.\d+)?)\s*分")
 def criteria_points(criteria: str) -> float:
     """Total points a 检查标准 can award (sum of ``得N分``)."""
     return sum(float(m) for m in _EARN_RE.findall(half_width(criteria)))
+
+
+def collapse_repeats(text: str) -> str:
+    """A heading a merged cell repeated once per page (``四、…四、…``) back to one copy."""
+    size = len(text)
+    for parts in range(size // 2, 1, -1):
+        if size % parts == 0:
+            unit = text[: size // parts]
+            if unit * parts == text:
+                return unit
+    return text

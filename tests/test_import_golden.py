@@ -708,3 +708,9 @@ def test_document_metadata(documents: dict[str, ParsedDocument]) -> None:
     assert documents["002"].short_name == "濮阳司法局责任分工表"
     assert documents["004"].kind == "scoring"
     assert documents["001"].doc_id == "001_4c05958a6f6fc4a3"
+
+
+def test_headings_repeated_by_merged_cells_appear_once(documents: dict[str, ParsedDocument]) -> None:
+    level1 = {i.level1 for i in documents["002"].indicators}
+    assert len(level1) == 9
+    assert "四、行政执法严格规范公正文明" in level1

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from knowledge.model import Owner, ParsedIndicator
-from knowledge.normalize import clean, number_key, one_line
+from knowledge.normalize import clean, collapse_repeats, number_key, one_line
 
 NUMBER_RE = re.compile(r"^(\d{1,3}|[(（]\s*\d{1,3}\s*[)）]|★\s*\d{1,3})$")
 LEVEL1_RE = re.compile(r"^[一二三四五六七八九十]+[、.]")
@@ -105,6 +105,7 @@ def read_cell_table(cells: list[Cell], layout: CellLayout) -> list[ParsedIndicat
             index += 1 + layout.body_size
             continue
         if flat and not _is_header(cell):
+            flat = collapse_repeats(flat)
             if LEVEL1_RE.match(flat):
                 if flat != level1:  # the heading repeats on every page: keep the 二级 then
                     level1, level2 = flat, ""
