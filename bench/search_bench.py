@@ -54,15 +54,11 @@ def replicate(documents: list[ParsedDocument], target: int) -> list[ParsedDocume
     for round_number in range(max(1, target // per_round)):
         for document in documents:
             items = [
-                dataclasses.replace(
-                    i, text=f"{i.text}（副本{round_number}）", materials=f"{i.materials}{round_number}"
-                )
+                dataclasses.replace(i, text=f"{i.text}（副本{round_number}）", materials=f"{i.materials}{round_number}")
                 for i in document.indicators
             ]
             copies.append(
-                dataclasses.replace(
-                    document, doc_id=f"{document.doc_id}_{round_number:03d}", indicators=items
-                )
+                dataclasses.replace(document, doc_id=f"{document.doc_id}_{round_number:03d}", indicators=items)
             )
     return copies
 
@@ -153,9 +149,7 @@ def write_readme(table: str) -> None:
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
     block = f"<!-- search-bench:start -->\n{table}\n<!-- search-bench:end -->"
-    text = re.sub(
-        r"<!-- search-bench:start -->.*<!-- search-bench:end -->", lambda _: block, text, flags=re.S
-    )
+    text = re.sub(r"<!-- search-bench:start -->.*<!-- search-bench:end -->", lambda _: block, text, flags=re.S)
     readme.write_text(text, encoding="utf-8")
 
 

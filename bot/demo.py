@@ -44,9 +44,7 @@ def render(message: SentMessage) -> str:
         head += f"[{'文件' if message.kind == 'document' else '图片'} {message.file_name or ''}] "
     lines = [head + to_plain(message.text)]
     if message.buttons:
-        lines.append(
-            "   " + "  ".join(f"[{i}] {b.get('text', '')}" for i, b in enumerate(message.buttons, 1))
-        )
+        lines.append("   " + "  ".join(f"[{i}] {b.get('text', '')}" for i, b in enumerate(message.buttons, 1)))
     return "\n".join(lines)
 
 
@@ -98,9 +96,7 @@ class ConsoleChat:
             print("（没有这个按钮）", file=self.out)
             return False
         button = target.buttons[int(choice) - 1]
-        self.sandbox.press_button(
-            self.chat, self.user, target.message_id, str(button.get("callback_data", ""))
-        )
+        self.sandbox.press_button(self.chat, self.user, target.message_id, str(button.get("callback_data", "")))
         return True
 
     def _attach(self, rest: str) -> bool:
@@ -109,9 +105,7 @@ class ConsoleChat:
         if not path_text or not path.is_file():
             print(f"（找不到文件：{path_text or '未指定'}）", file=self.out)
             return False
-        self.sandbox.send_document(
-            self.chat, self.user, path.read_bytes(), path.name, caption=caption or None
-        )
+        self.sandbox.send_document(self.chat, self.user, path.read_bytes(), path.name, caption=caption or None)
         return True
 
     def _wait_and_print(self, before: int, first_timeout: float = 3.0) -> None:

@@ -467,9 +467,7 @@ class BotApiSandbox:
                 self._confirmed_offset = max(self._confirmed_offset, offset)
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             while True:
-                ready = self._redeliveries + [
-                    u for u in self._updates if u["update_id"] >= self._confirmed_offset
-                ]
+                ready = self._redeliveries + [u for u in self._updates if u["update_id"] >= self._confirmed_offset]
                 remaining = deadline - time.monotonic()
                 if ready or remaining <= 0 or self._closed:
                     batch = ready[:limit]

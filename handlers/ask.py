@@ -59,9 +59,7 @@ def _remember(context: ContextTypes.DEFAULT_TYPE, session: AskSession) -> str:
 
 
 def _run(services: Services, session: AskSession) -> SearchResult:
-    return services.search.index.search(
-        session.question, limit=50, preferred_document=session.preferred_document
-    )
+    return services.search.index.search(session.question, limit=50, preferred_document=session.preferred_document)
 
 
 def _names(services: Services) -> dict[str, str]:
@@ -79,10 +77,7 @@ def _keyboard(
             if indicator_id is None:
                 continue
             row = [InlineKeyboardButton(f"{number}. 详情", callback_data=f"d|{indicator_id}")]
-            row += [
-                InlineKeyboardButton(text, callback_data=f"{prefix}|{indicator_id}")
-                for text, prefix in actions
-            ]
+            row += [InlineKeyboardButton(text, callback_data=f"{prefix}|{indicator_id}") for text, prefix in actions]
             rows.append(row)
     if has_more:
         rows.append([InlineKeyboardButton("更多结果 ▶", callback_data=f"s|{token}|{page + 1}")])

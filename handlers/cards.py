@@ -29,9 +29,7 @@ def owners_text(owners: list[Owner]) -> str:
     """``法规科（刘海利）、支队`` or ``—``."""
     if not owners:
         return "—"
-    return "、".join(
-        escape(o.unit) + (f"（{escape('、'.join(o.persons))}）" if o.persons else "") for o in owners
-    )
+    return "、".join(escape(o.unit) + (f"（{escape('、'.join(o.persons))}）" if o.persons else "") for o in owners)
 
 
 def _owner_lines(item: ParsedIndicator) -> list[str]:

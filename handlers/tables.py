@@ -74,7 +74,5 @@ async def import_usage(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> N
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Register the import handlers."""
-    app.add_handler(
-        MessageHandler(filters.Document.ALL & filters.CaptionRegex(r"^/import(@\w+)?(\s|$)"), import_file)
-    )
+    app.add_handler(MessageHandler(filters.Document.ALL & filters.CaptionRegex(r"^/import(@\w+)?(\s|$)"), import_file))
     app.add_handler(CommandHandler("import", import_usage))

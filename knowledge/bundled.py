@@ -17,9 +17,7 @@ from storage.models import Document
 def sample_files() -> list[tuple[str, bytes]]:
     """(file name, bytes) of each bundled sample, in name order."""
     folder = resources.files("knowledge") / "samples"
-    return sorted(
-        (entry.name, entry.read_bytes()) for entry in folder.iterdir() if entry.name.endswith(".txt")
-    )
+    return sorted((entry.name, entry.read_bytes()) for entry in folder.iterdir() if entry.name.endswith(".txt"))
 
 
 def import_samples_if_empty(session: Session, now: datetime) -> list[ImportReport]:

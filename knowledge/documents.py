@@ -43,9 +43,7 @@ KNOWN_ISSUERS: tuple[KnownIssuer, ...] = (
     KnownIssuer("焦作市生态环境局", "焦作市生态环境局", "焦作生态环境局指标体系", "indicator_system"),
     KnownIssuer("濮阳市司法局", "濮阳市司法局", "濮阳司法局责任分工表", "duty_table"),
     KnownIssuer("中共濮阳县委", "中共濮阳县委", "濮阳县法治政府建设任务", "task_list"),
-    KnownIssuer(
-        "中共濮阳市委全面依法治市委员会办公室", "中共濮阳市委依法治市办", "濮阳督察打分表", "scoring"
-    ),
+    KnownIssuer("中共濮阳市委全面依法治市委员会办公室", "中共濮阳市委依法治市办", "濮阳督察打分表", "scoring"),
 )
 
 
@@ -138,9 +136,7 @@ def read_indicators(lines: list[str]) -> tuple[list[ParsedIndicator], list[str]]
             continue
         indicators += _read_section(section, first_line)
     if not indicators:
-        raise NotATableError(
-            "没有找到指标表（应有“一级指标/二级指标/三级指标…”表头、打分表或“责任单位：”任务）"
-        )
+        raise NotATableError("没有找到指标表（应有“一级指标/二级指标/三级指标…”表头、打分表或“责任单位：”任务）")
     return indicators, warnings
 
 
@@ -217,8 +213,7 @@ def reporting_rules(text: str) -> list[dict[str, object]]:
         seen_days.add(day)
         context = text[max(0, match.start() - 60) : match.end() + 40]
         coordinator = (
-            "汇总" in text[max(0, match.start() - 15) : match.start()]
-            or "上报" in text[match.end() : match.end() + 8]
+            "汇总" in text[max(0, match.start() - 15) : match.start()] or "上报" in text[match.end() : match.end() + 8]
         )
         rule: dict[str, object] = {
             "kind": "monthly_coordinator" if coordinator else "monthly_unit",

@@ -60,9 +60,7 @@ def check_office_archive(data: bytes, name: str) -> None:
         for info in archive.infolist():
             total += info.file_size
             ratio = info.file_size / max(info.compress_size, 1)
-            if total > MAX_UNCOMPRESSED_BYTES or (
-                info.file_size > 1_000_000 and ratio > MAX_COMPRESSION_RATIO
-            ):
+            if total > MAX_UNCOMPRESSED_BYTES or (info.file_size > 1_000_000 and ratio > MAX_COMPRESSION_RATIO):
                 raise ImportInputError(f"文件“{name}”解压后过大，疑似压缩炸弹，已拒绝")
         for info in archive.infolist():
             if not info.filename.endswith((".xml", ".rels")):

@@ -27,9 +27,7 @@ def _run_starts(values: NDArray[np.uint64]) -> NDArray[np.intp]:
 class NgramPostings:
     """Postings of unigrams and bigrams over entries made of weighted text fields."""
 
-    def __init__(
-        self, rows: Sequence[Sequence[str]], field_weights: Sequence[float], unigram_factor: float
-    ) -> None:
+    def __init__(self, rows: Sequence[Sequence[str]], field_weights: Sequence[float], unigram_factor: float) -> None:
         fields = len(field_weights)
         self.entry_count = len(rows)
         flat = [text.replace("\x00", "") for row in rows for text in row] or [""]
@@ -67,9 +65,7 @@ class NgramPostings:
         self.codes = gram_codes[first]
         self.offsets: NDArray[np.int64] = np.append(first, len(gram_codes)).astype(np.int64)
         counts = np.diff(self.offsets)
-        self.idf: NDArray[np.float32] = np.log1p(max(self.entry_count, 1) / np.maximum(counts, 1)).astype(
-            np.float32
-        )
+        self.idf: NDArray[np.float32] = np.log1p(max(self.entry_count, 1) / np.maximum(counts, 1)).astype(np.float32)
 
     def code(self, gram: str) -> int | None:
         """The integer code of a unigram or bigram, if all its characters are known."""

@@ -319,8 +319,7 @@ class SearchIndex:
         matches = [
             e
             for e in (self.entries[i] for i in self._by_key.get(query.number_key, []))
-            if (scope is None or e.document in scope)
-            and (not query.table or e.indicator.table == query.table)
+            if (scope is None or e.document in scope) and (not query.table or e.indicator.table == query.table)
         ]
         if preferred and not query.documents:
             local = [e for e in matches if e.document == preferred]
@@ -341,9 +340,7 @@ class SearchIndex:
             return sorted(found)
         if query.title_surname:
             return sorted(
-                slot
-                for slot in self._owned
-                if slot[0] == "person" and slot[1].startswith(query.title_surname)
+                slot for slot in self._owned if slot[0] == "person" and slot[1].startswith(query.title_surname)
             )
         return []
 

@@ -151,9 +151,7 @@ def import_document(
     directory = _Directory(session)
     for alias, canonical in aliases.for_document(doc_id).items():
         unit = directory.unit(canonical)
-        found = session.scalar(
-            select(UnitAlias).where(UnitAlias.alias == alias, UnitAlias.document_id == doc_id)
-        )
+        found = session.scalar(select(UnitAlias).where(UnitAlias.alias == alias, UnitAlias.document_id == doc_id))
         if found is None:
             session.add(UnitAlias(unit_id=unit.id, alias=alias, document_id=doc_id))
         elif found.unit_id != unit.id:
@@ -267,9 +265,7 @@ def _assign(row: Indicator, item: ParsedIndicator, directory: _Directory) -> Non
                 directory.session.add(Assignment(indicator_id=row.id, unit_id=unit.id, role=role))
             for name in owner.persons:
                 person = directory.person(name, unit)
-                directory.session.add(
-                    Assignment(indicator_id=row.id, unit_id=unit.id, role=role, person_id=person.id)
-                )
+                directory.session.add(Assignment(indicator_id=row.id, unit_id=unit.id, role=role, person_id=person.id))
     directory.session.flush()
 
 

@@ -111,9 +111,7 @@ class Document(Base):
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    indicators: Mapped[list[Indicator]] = relationship(
-        back_populates="document", order_by="Indicator.position"
-    )
+    indicators: Mapped[list[Indicator]] = relationship(back_populates="document", order_by="Indicator.position")
 
 
 class Indicator(Base):
@@ -168,9 +166,7 @@ class UnitAlias(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     alias: Mapped[str] = mapped_column(String(200), index=True)
-    document_id: Mapped[str | None] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE"), nullable=True
-    )
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), nullable=True)
 
     unit: Mapped[Unit] = relationship(back_populates="aliases")
 
@@ -200,9 +196,7 @@ class Assignment(Base):
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     role: Mapped[Role] = mapped_column(_enum(Role))
-    person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("persons.id", ondelete="SET NULL"), nullable=True
-    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"), nullable=True)
 
     indicator: Mapped[Indicator] = relationship(back_populates="assignments")
     unit: Mapped[Unit] = relationship()
@@ -219,9 +213,7 @@ class Member(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     username: Mapped[str] = mapped_column(String(100), default="")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), nullable=True)
-    person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("persons.id", ondelete="SET NULL"), nullable=True
-    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"), nullable=True)
     role: Mapped[MemberRole] = mapped_column(_enum(MemberRole), default=MemberRole.MEMBER)
     status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus), default=MemberStatus.PENDING)
     confirmed_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -240,9 +232,7 @@ class ChatBinding(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     title: Mapped[str] = mapped_column(String(300), default="")
     kind: Mapped[ChatKind] = mapped_column(_enum(ChatKind))
-    document_id: Mapped[str | None] = mapped_column(
-        ForeignKey("documents.id", ondelete="SET NULL"), nullable=True
-    )
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"), nullable=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), nullable=True)
     webhook_kind: Mapped[str] = mapped_column(String(20), default="")
     webhook_url: Mapped[str] = mapped_column(String(500), default="")
@@ -274,9 +264,7 @@ class ProgressReport(Base):
     status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus))
     text: Mapped[str] = mapped_column(Text, default="")
     late: Mapped[bool] = mapped_column(Boolean, default=False)
-    reporter_member_id: Mapped[int | None] = mapped_column(
-        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
-    )
+    reporter_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), nullable=True)
     reporter_telegram_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reporter_name: Mapped[str] = mapped_column(String(200), default="")
     source_update_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -297,9 +285,7 @@ class Attachment(Base):
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="RESTRICT"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), nullable=True)
     period: Mapped[str] = mapped_column(String(7))
-    report_id: Mapped[int | None] = mapped_column(
-        ForeignKey("progress_reports.id", ondelete="SET NULL"), nullable=True
-    )
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("progress_reports.id", ondelete="SET NULL"), nullable=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     mime: Mapped[str] = mapped_column(String(100))
@@ -320,9 +306,7 @@ class ReminderRule(Base):
     __tablename__ = "reminder_rules"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document_id: Mapped[str | None] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE"), nullable=True
-    )
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), nullable=True)
     kind: Mapped[RuleKind] = mapped_column(_enum(RuleKind))
     title: Mapped[str] = mapped_column(String(300), default="")
     day_of_month: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -74,9 +74,7 @@ def test_token_is_hidden_in_repr_and_logs(caplog: pytest.LogCaptureFixture) -> N
     config = load_config({"TAIZHANG_BOT_TOKEN": TOKEN})
     assert TOKEN not in repr(config)
     assert TOKEN not in str(config.bot_token)
-    record = logging.LogRecord(
-        "x", logging.INFO, __file__, 1, "POST %s/getMe", (f"https://h/bot{TOKEN}",), None
-    )
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "POST %s/getMe", (f"https://h/bot{TOKEN}",), None)
     RedactingFilter([TOKEN]).filter(record)
     assert TOKEN not in record.getMessage()
     assert "<token>" in record.getMessage()

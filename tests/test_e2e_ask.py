@@ -25,9 +25,7 @@ async def test_group_ask_owner_question(sandbox: BotApiSandbox, seeded_bot: obje
     assert reply.parse_mode == "HTML"
     assert reply.text.startswith("🔎 <b>执法文书格式谁负责</b>：找到 6 项（第 1–3 项）\n范围：全部文档")
     assert "<b>负责单位</b>：市生态环境综合行政执法支队、法制仲裁科" in reply.text
-    assert (
-        "1. <b>濮阳生态环境局工作台账 第30项</b>\n<b>牵头单位</b>：市生态环境综合行政执法支队" in reply.text
-    )
+    assert "1. <b>濮阳生态环境局工作台账 第30项</b>\n<b>牵头单位</b>：市生态环境综合行政执法支队" in reply.text
     assert "根据行政执法文书格式文本" in reply.text
     assert [b["text"] for b in reply.buttons] == ["1. 详情", "2. 详情", "3. 详情", "更多结果 ▶"]
 
@@ -50,9 +48,7 @@ async def test_detail_button_sends_the_full_card(sandbox: BotApiSandbox, seeded_
     [reply] = await replies(sandbox, GROUP["id"])
     sandbox.press_button(GROUP, MEMBER, reply.message_id, reply.buttons[0]["callback_data"])
     [_, card] = await replies(sandbox, GROUP["id"], 2)
-    assert card.text.startswith(
-        "<b>濮阳生态环境局工作台账 第31项</b>\n<b>一级指标</b>：四、行政执法严格规范公正文明"
-    )
+    assert card.text.startswith("<b>濮阳生态环境局工作台账 第31项</b>\n<b>一级指标</b>：四、行政执法严格规范公正文明")
     assert "<b>内容</b>：根据实际情况为行政执法人员配备执法记录仪。" in card.text
     assert "<b>牵头单位</b>：市生态环境综合行政执法支队" in card.text
     assert "<b>上报资料</b>：当前本地区执法记录仪等音像设备配备的情况说明。" in card.text
@@ -67,9 +63,7 @@ async def test_person_lists_all_indicators(sandbox: BotApiSandbox, seeded_bot: o
     assert reply.buttons == []
 
 
-async def test_number_in_a_bound_group(
-    sandbox: BotApiSandbox, seeded_bot: object, seeded_copy_url: str
-) -> None:
+async def test_number_in_a_bound_group(sandbox: BotApiSandbox, seeded_bot: object, seeded_copy_url: str) -> None:
     db = Database(seeded_copy_url)
     with db.session_scope() as session:
         session.add(

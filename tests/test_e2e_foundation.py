@@ -131,9 +131,7 @@ async def test_clean_shutdown_under_a_second(config: Config) -> None:
     assert not app.running
 
 
-async def test_token_never_logged(
-    sandbox: BotApiSandbox, config: Config, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_token_never_logged(sandbox: BotApiSandbox, config: Config, caplog: pytest.LogCaptureFixture) -> None:
     from bot.logging_setup import configure_logging
 
     configure_logging(logging.DEBUG, secrets=[sandbox.token])

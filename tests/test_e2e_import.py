@@ -61,9 +61,6 @@ async def test_bad_file_changes_nothing(sandbox: BotApiSandbox, bot_app: object,
     sandbox.send_document(chat, ADMIN, b"PK\x03\x04 junk", "坏.xlsx", caption="/import")
     sandbox.send_text(chat, ADMIN, "/import")
     first, second = await replies(sandbox, ADMIN["id"], 2)
-    assert (
-        first.text
-        == "导入失败：文件“坏.xlsx”已损坏，或不是有效的 Office 文件（.docx/.xlsx）\n数据库未做任何改动。"
-    )
+    assert first.text == "导入失败：文件“坏.xlsx”已损坏，或不是有效的 Office 文件（.docx/.xlsx）\n数据库未做任何改动。"
     assert second.text.startswith("请把指标表文件")
     assert indicator_count(db_url) == 0

@@ -235,9 +235,7 @@ def _zip(entries: dict[str, bytes]) -> bytes:
         (b"x" * 2048, "大.txt", "太大"),
     ],
 )  # fmt: skip
-def test_bad_files_are_rejected_with_a_clear_message(
-    database: Database, data: bytes, name: str, message: str
-) -> None:
+def test_bad_files_are_rejected_with_a_clear_message(database: Database, data: bytes, name: str, message: str) -> None:
     with pytest.raises(ImportInputError) as info:
         read_document_bytes(data, name, max_bytes=1024 if name == "大.txt" else 10 * 1024 * 1024)
     assert message in str(info.value)

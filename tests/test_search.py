@@ -67,9 +67,7 @@ def test_person_gets_everything_grouped_by_role(seeded_index: SearchIndex) -> No
     result = seeded_index.search("李建伟负责哪些")
     assert result.intent == "owner" and result.owners == ["李建伟"]
     expected = [
-        e
-        for e in seeded_index.entries
-        if any("李建伟" in o.persons for o in e.indicator.leads + e.indicator.coops)
+        e for e in seeded_index.entries if any("李建伟" in o.persons for o in e.indicator.leads + e.indicator.coops)
     ]
     assert len(result.hits) == len(expected) > 10
     assert {h.role for h in result.hits} == {"lead"}

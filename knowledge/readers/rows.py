@@ -57,9 +57,7 @@ def read_row_table(lines: list[str], first_line: int = 1) -> list[ParsedIndicato
             if LEVEL1_RE.match(cell):
                 if cell.replace(" ", "") != level1.replace(" ", ""):
                     level1, level2 = cell, ""
-            elif LEVEL2_DOT_RE.match(cell) or (
-                NUMBERED_TEXT_RE.match(cell) and later_has_number and number is None
-            ):
+            elif LEVEL2_DOT_RE.match(cell) or (NUMBERED_TEXT_RE.match(cell) and later_has_number and number is None):
                 level2 = cell
             elif number is None and (match := BARE_NUMBER_RE.match(cell)):
                 number = int(match.group(1))
