@@ -21,9 +21,11 @@ import handlers
 from bot.config import Config
 from bot.ratelimit import RetryingRateLimiter
 from handlers import registry
+from handlers.ask import RESULT_ACTIONS
 from handlers.deps import SERVICES_KEY, Clock, Services
 from handlers.tables import TABLES_CHANGED
 from knowledge.search_service import SearchService
+from storage.blobs import BlobStore
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,10 @@ def build_application(
         db = database or Database(config.database_url)
         await asyncio.to_thread(db.upgrade)
         search = SearchService(db)
-        services = Services(config=config, db=db, clock=clock or system_clock(config), search=search)
+        blobs = BlobStore(config.files_dir)
+        await asyncio.to_thread(blobs.prepare)  # drops partial downloads left by a crash
+        services = Services(config=config, db=db, clock=clock or system_clock(config), search=search, blobs=blobs)
+        services.extras[RESULT_ACTIONS] = [("报进度", "rp"), ("上传材料", "ru")]
         if on_services is not None:
             await asyncio.to_thread(on_services, services)
         index = await asyncio.to_thread(search.refresh)

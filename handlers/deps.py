@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import Config
 from knowledge.search_service import SearchService
+from storage.blobs import BlobStore
 from storage.db import Database
 
 Clock = Callable[[], datetime]
@@ -25,6 +26,7 @@ class Services:
     db: Database
     clock: Clock
     search: SearchService
+    blobs: BlobStore
     extras: dict[str, Any] = field(default_factory=dict)
 
     def is_admin(self, user_id: int | None) -> bool:

@@ -15,6 +15,9 @@ MODULE_NAMES: tuple[str, ...] = (
     "handlers.errors",
     "handlers.common",
     "handlers.tables",
+    "handlers.members",
+    "handlers.report",
+    "handlers.evidence",
     "handlers.ask",
     "handlers.fallback",
 )

@@ -27,7 +27,9 @@ async def test_group_ask_owner_question(sandbox: BotApiSandbox, seeded_bot: obje
     assert "<b>负责单位</b>：市生态环境综合行政执法支队、法制仲裁科" in reply.text
     assert "1. <b>濮阳生态环境局工作台账 第30项</b>\n<b>牵头单位</b>：市生态环境综合行政执法支队" in reply.text
     assert "根据行政执法文书格式文本" in reply.text
-    assert [b["text"] for b in reply.buttons] == ["1. 详情", "2. 详情", "3. 详情", "更多结果 ▶"]
+    assert [b["text"] for b in reply.buttons] == [
+        "1. 详情", "报进度", "上传材料", "2. 详情", "报进度", "上传材料", "3. 详情", "报进度", "上传材料", "更多结果 ▶",
+    ]  # fmt: skip
 
 
 async def test_more_results_edits_the_same_message(sandbox: BotApiSandbox, seeded_bot: object) -> None:

@@ -22,6 +22,13 @@ EXPECTED_HELP = (
     "/start — 开始使用台账助手\n"
     "/help — 查看可用命令\n"
     "/import — 导入指标表（管理员：发送 .docx/.xlsx/.txt 文件，说明写 /import）\n"
+    "/join — 登记所属单位：/join 法规科 刘海利\n"
+    "/bind — 绑定本群（协调人）：/bind 法规科 或 /bind 协调\n"
+    "/addmember — 直接添加成员（协调人）：/addmember 用户ID 单位 姓名\n"
+    "/report — 报进度：/report 31 已完成 具体情况（可多行；单独 /report 逐项填报）\n"
+    "/status — 本单位本期报送情况（协调人可 /status 单位）\n"
+    "/history — 某项指标的全部报送记录：/history 31\n"
+    "/files — 查看并重发某项指标本期的佐证材料：/files 31\n"
     "/ask — 查询指标：/ask 执法文书格式谁负责、/ask 李建伟、/ask 12\n"
     "\n"
     "群聊中请用命令（如 /help），或回复我的消息。"
@@ -48,7 +55,7 @@ async def test_help_with_bot_name_in_group(sandbox: BotApiSandbox, bot_app: obje
 
 
 async def test_commands_are_published_at_start(sandbox: BotApiSandbox, bot_app: object) -> None:
-    assert [c["command"] for c in sandbox.commands] == ["start", "help", "import", "ask"]
+    assert [c["command"] for c in sandbox.commands] == ["start", "help", "import", "join", "bind", "addmember", "report", "status", "history", "files", "ask"]
     assert sandbox.commands[0]["description"] == "开始使用台账助手"
 
 

@@ -1,0 +1,259 @@
+"""Evidence files: a document or photo with caption ``#31 说明`` (or replying to a receipt),
+and ``/files 31`` to list and re-send them (by Telegram file id, no re-upload).
+
+The file is downloaded to a temp file, checked, fsynced and moved into the store, and the
+attachment row committed, all before the bot answers.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from html import escape
+
+from sqlalchemy.orm import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from handlers.deps import get_services
+from handlers.report import RECEIPTS_KEY
+from knowledge.normalize import half_width, number_key
+from storage.blobs import MAX_TELEGRAM_DOWNLOAD, StoredBlob, add_attachment, attachments_for, sanitise_name
+from storage.chats import bound_document
+from storage.models import Attachment, Indicator
+from storage.progress import (
+    Reporter,
+    ReportError,
+    check_permission,
+    claim_update,
+    deadline_day_for,
+    reporter_for,
+    resolve_indicator,
+    resolve_period,
+)
+
+COMMANDS = [("files", "查看并重发某项指标本期的佐证材料：/files 31")]
+
+_CAPTION_RE = re.compile(
+    r"^\s*#\s*(?P<number>★\s*\d{1,3}|[(（]\s*\d{1,3}\s*[)）]|(?:加分|减分)\s*\d|\d{1,3})\s*(?P<note>.*)$", re.S
+)
+
+
+def _target(
+    session: Session, reporter: Reporter, number: str | None, indicator_id: int | None, document_id: str | None
+) -> tuple[Indicator, int, str]:
+    if indicator_id is not None:
+        indicator = session.get(Indicator, indicator_id)
+        if indicator is None:
+            raise ReportError("找不到这项指标")
+    else:
+        assert number is not None
+        indicator = resolve_indicator(session, reporter, number, document_id)
+    unit = check_permission(session, reporter, indicator)
+    return indicator, unit.id, indicator.number
+
+
+def _record(
+    session: Session,
+    *,
+    reporter: Reporter,
+    indicator_id: int,
+    unit_id: int,
+    period: str | None,
+    blob: StoredBlob,
+    name: str,
+    caption: str,
+    file_id: str,
+    unique_id: str,
+    update_id: int,
+    now: datetime,
+) -> tuple[Attachment, bool, str, str, bool]:
+    from storage.models import Unit
+
+    indicator = session.get(Indicator, indicator_id)
+    unit = session.get(Unit, unit_id)
+    assert indicator is not None and unit is not None
+    resolved = resolve_period(now, deadline_day_for(indicator.document), period)
+    if not claim_update(session, update_id, "attachment", now):
+        return Attachment(), True, resolved.label, indicator.number, True
+    row, duplicate = add_attachment(
+        session,
+        indicator=indicator,
+        unit=unit,
+        period=resolved.period,
+        blob=blob,
+        original_name=name,
+        caption=caption,
+        telegram_file_id=file_id,
+        telegram_file_unique_id=unique_id,
+        uploader_id=reporter.telegram_user_id,
+        uploader_name=reporter.name,
+        update_id=update_id,
+        now=now,
+    )
+    return row, duplicate, resolved.label, indicator.number, False
+
+
+async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A document/photo captioned ``#31``, or sent as a reply to a receipt."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    caption = half_width(message.caption or "")
+    match = _CAPTION_RE.match(caption)
+    receipt = None
+    if message.reply_to_message is not None:
+        receipt = context.bot_data.get(RECEIPTS_KEY, {}).get((message.chat_id, message.reply_to_message.message_id))
+    if match is None and receipt is None:
+        if message.chat.type == "private":
+            await message.reply_text("如要作为佐证材料，请重新发送并在文件说明里写 #指标编号，例如：#31 情况说明")
+        return  # in groups: a file not meant for us
+    if message.document is not None:
+        file_id, unique_id = message.document.file_id, message.document.file_unique_id
+        size, name = message.document.file_size or 0, message.document.file_name or "附件"
+    elif message.photo:
+        photo = message.photo[-1]
+        file_id, unique_id, size, name = photo.file_id, photo.file_unique_id, photo.file_size or 0, "照片.jpg"
+    else:
+        return
+    if size > MAX_TELEGRAM_DOWNLOAD:
+        await message.reply_text(
+            f"文件“{sanitise_name(name)}”有 {size / 1024 / 1024:.1f} MB，超过 Telegram 机器人可下载的 20 MB 上限。"
+            "请压缩或拆分后再发送，或在实地核验时提供。"
+        )
+        return
+    services = get_services(context)
+    reporter = await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
+    document_id = await services.db.run(bound_document, message.chat_id)
+    note = match.group("note").strip() if match else caption.strip()
+    try:
+        indicator, unit_id, number = await services.db.run(
+            _target,
+            reporter,
+            number_key(match.group("number")) if match else None,
+            None if match or receipt is None else receipt[0],
+            document_id,
+        )
+    except ReportError as exc:
+        await message.reply_text(str(exc))
+        return
+    temp = services.blobs.temp_path(secrets.token_hex(8))
+    try:
+        telegram_file = await context.bot.get_file(file_id)
+        await telegram_file.download_to_drive(temp)
+        blob = services.blobs.commit(temp, name)
+    except ReportError as exc:
+        await message.reply_text(str(exc))
+        return
+    except TelegramError:
+        if temp.exists():
+            temp.unlink()
+        await message.reply_text("文件下载失败，请稍后重新发送。")
+        return
+    _row, duplicate, period_label, number, redelivered = await services.db.run(
+        _record,
+        reporter=reporter,
+        indicator_id=indicator.id,
+        unit_id=unit_id,
+        period=receipt[1] if receipt and not match else None,
+        blob=blob,
+        name=name,
+        caption=note,
+        file_id=file_id,
+        unique_id=unique_id,
+        update_id=update.update_id,
+        now=services.clock(),
+    )
+    if redelivered:
+        return
+    safe = escape(sanitise_name(name))
+    if duplicate:
+        text = f"📎 “{safe}”已在第{escape(number)}项 {period_label} 的材料里（相同内容），未重复保存。"
+    else:
+        text = (
+            f"📎 已保存材料：{safe}（{blob.size / 1024:.0f} KB，{blob.kind.upper()}）\n"
+            f"指标：第{escape(number)}项　期间：{period_label}\n"
+            f"校验码：<code>{blob.sha256[:12]}</code>　查看：/files {escape(number)}"
+        )
+    await message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+def _list_files(
+    session: Session, reporter: Reporter, number: str, document_id: str | None, now: datetime
+) -> tuple[str, list[tuple[int, str]]]:
+    indicator = resolve_indicator(session, reporter, number, document_id)
+    unit = check_permission(session, reporter, indicator) if not reporter.is_coordinator else None
+    period = resolve_period(now, deadline_day_for(indicator.document))
+    files = attachments_for(session, indicator.id, period.period, [unit.id] if unit else None)
+    if not files:
+        return f"第{indicator.number}项 {period.label} 还没有佐证材料。", []
+    lines = [f"第{indicator.number}项 {period.label} 的佐证材料（{len(files)} 个）："]
+    for position, row in enumerate(files, 1):
+        lines.append(
+            f"{position}. {row.original_name}（{row.size / 1024:.0f} KB，{row.uploader_name} {row.created_at:%m-%d}）"
+        )
+    return "\n".join(lines), [(row.id, f"重发 {position}") for position, row in enumerate(files, 1)]
+
+
+async def list_files(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/files 31 → list with 重发 buttons."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if not context.args:
+        await message.reply_text("用法：/files 指标编号，例如：/files 31")
+        return
+    services = get_services(context)
+    reporter = await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
+    document_id = await services.db.run(bound_document, message.chat_id)
+    try:
+        text, buttons = await services.db.run(
+            _list_files, reporter, number_key(context.args[0]), document_id, services.clock()
+        )
+    except ReportError as exc:
+        await message.reply_text(str(exc))
+        return
+    rows = [[InlineKeyboardButton(label, callback_data=f"fs|{att_id}")] for att_id, label in buttons[:20]]
+    await message.reply_text(text[:4000], reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+
+
+async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """重发: send a stored file again by its Telegram file id."""
+    query = update.callback_query
+    if query is None or not query.data or not isinstance(query.message, Message):
+        return
+    services = get_services(context)
+    row = await services.db.run(lambda s, i: s.get(Attachment, i), int(query.data.split("|", 1)[1]))
+    if row is None:
+        await query.answer("找不到这个文件。", show_alert=True)
+        return
+    await query.answer()
+    if row.mime.startswith("image/") and row.original_name == "照片.jpg":
+        await context.bot.send_photo(query.message.chat_id, row.telegram_file_id, caption=row.original_name)
+    else:
+        await context.bot.send_document(query.message.chat_id, row.telegram_file_id, caption=row.original_name)
+
+
+async def upload_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """上传材料 button of a search answer: say how to send the file."""
+    query = update.callback_query
+    if query is None or not query.data or not isinstance(query.message, Message):
+        return
+    services = get_services(context)
+    row = await services.db.run(lambda s, i: s.get(Indicator, i), int(query.data.split("|", 1)[1]))
+    await query.answer()
+    if row is not None:
+        await query.message.reply_text(
+            f"请发送文件，并在文件说明里写 #{row.number}（可加一句说明），例如：#{row.number} 情况说明"
+        )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Register evidence handlers (files captioned /import belong to the tables module, earlier)."""
+    app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, receive_file))
+    app.add_handler(CommandHandler("files", list_files))
+    app.add_handler(CallbackQueryHandler(resend, pattern=r"^fs\|"))
+    app.add_handler(CallbackQueryHandler(upload_hint, pattern=r"^ru\|"))

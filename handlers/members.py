@@ -1,0 +1,169 @@
+"""/join, join confirmations, /addmember and /bind (coordinators and admins)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from handlers.deps import get_services
+from storage.membership import add_member, bind_chat, decide_join, request_join
+from storage.models import ChatKind, MemberRole
+from storage.progress import ReportError, reporter_for
+
+COMMANDS = [
+    ("join", "登记所属单位：/join 法规科 刘海利"),
+    ("bind", "绑定本群（协调人）：/bind 法规科 或 /bind 协调"),
+    ("addmember", "直接添加成员（协调人）：/addmember 用户ID 单位 姓名"),
+]
+
+
+async def is_coordinator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Admins (TAIZHANG_ADMINS) and active coordinator members."""
+    user = update.effective_user
+    if user is None:
+        return False
+    services = get_services(context)
+    reporter = await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
+    return reporter.is_coordinator
+
+
+async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/join 单位 [姓名] → pending request with 同意/拒绝 buttons for coordinators."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    args = context.args or []
+    if not args:
+        await message.reply_text("请写明单位和姓名，例如：/join 法规科 刘海利")
+        return
+    services = get_services(context)
+    auto = services.is_admin(user.id)
+    try:
+        view = await services.db.run(
+            request_join,
+            telegram_user_id=user.id,
+            display_name=user.full_name,
+            username=user.username or "",
+            unit_name=args[0],
+            person_name=args[1] if len(args) > 1 else None,
+            now=services.clock(),
+            auto_approve=auto,
+        )
+    except ReportError as exc:
+        await message.reply_text(str(exc))
+        return
+    who = f"{escape(view.unit)}" + (f" {escape(view.person)}" if view.person else "")
+    if auto:
+        await message.reply_text(f"已登记：{who}（管理员，无需确认）。", parse_mode=ParseMode.HTML)
+        return
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("同意", callback_data=f"jy|{view.member_id}"),
+                InlineKeyboardButton("拒绝", callback_data=f"jn|{view.member_id}"),
+            ]
+        ]
+    )
+    await message.reply_text(
+        f"{escape(user.full_name)} 申请登记为 <b>{who}</b>，请法规科协调人或管理员确认。",
+        parse_mode=ParseMode.HTML,
+        reply_markup=buttons,
+    )
+
+
+async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """同意/拒绝 a join request (coordinators only)."""
+    query = update.callback_query
+    if query is None or not query.data or update.effective_user is None:
+        return
+    if not await is_coordinator(update, context):
+        await query.answer("只有法规科协调人或管理员可以确认。", show_alert=True)
+        return
+    action, member_id = query.data.split("|", 1)
+    services = get_services(context)
+    try:
+        view = await services.db.run(decide_join, int(member_id), action == "jy", update.effective_user.id)
+    except (ReportError, ValueError):
+        await query.answer("这条申请已不存在。", show_alert=True)
+        return
+    await query.answer()
+    verdict = "已同意" if action == "jy" else "已拒绝"
+    who = escape(view.unit) + (f" {escape(view.person)}" if view.person else "")
+    await query.edit_message_text(f"{escape(view.display_name)} 登记为 {who}：{verdict}。", parse_mode=ParseMode.HTML)
+
+
+async def add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/addmember 用户ID 单位 [姓名] [协调人]."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if not await is_coordinator(update, context):
+        await message.reply_text("只有法规科协调人或管理员可以添加成员。")
+        return
+    args = context.args or []
+    if len(args) < 2 or not args[0].lstrip("-").isdigit():
+        await message.reply_text("用法：/addmember 用户ID 单位 [姓名] [协调人]，例如：/addmember 123456 法规科 刘海利")
+        return
+    role = MemberRole.COORDINATOR if "协调人" in args[2:] else MemberRole.MEMBER
+    names = [a for a in args[2:] if a != "协调人"]
+    services = get_services(context)
+    try:
+        view = await services.db.run(
+            add_member,
+            telegram_user_id=int(args[0]),
+            unit_name=args[1],
+            person_name=names[0] if names else None,
+            role=role,
+            added_by=user.id,
+            now=services.clock(),
+        )
+    except ReportError as exc:
+        await message.reply_text(str(exc))
+        return
+    label = "协调人" if role == MemberRole.COORDINATOR else "成员"
+    await message.reply_text(f"已添加{label}：{view.telegram_user_id} → {view.unit} {view.person}".strip())
+
+
+async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bind 单位|协调 [文档] — groups only, coordinators only."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    if chat.type == ChatType.PRIVATE:
+        await message.reply_text("请在要绑定的群里发送 /bind。")
+        return
+    if not await is_coordinator(update, context):
+        await message.reply_text("只有法规科协调人或管理员可以绑定群。")
+        return
+    args = context.args or []
+    if not args:
+        await message.reply_text("用法：/bind 单位名称 [文档编号]，或 /bind 协调（法规科协调群）")
+        return
+    services = get_services(context)
+    try:
+        view = await services.db.run(
+            bind_chat,
+            chat_id=chat.id,
+            title=chat.title or "",
+            target=args[0],
+            document_hint=args[1] if len(args) > 1 else None,
+            bound_by=user.id,
+            now=services.clock(),
+        )
+    except ReportError as exc:
+        await message.reply_text(str(exc))
+        return
+    what = "法规科协调群" if view.kind == ChatKind.COORDINATOR else f"{view.unit}的单位群"
+    scope = f"，文档：{view.document}" if view.document else "，全部文档"
+    await message.reply_text(f"已将本群绑定为{what}{scope}。")
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Register membership and binding commands."""
+    app.add_handler(CommandHandler("join", join))
+    app.add_handler(CommandHandler("addmember", add))
+    app.add_handler(CommandHandler("bind", bind))
+    app.add_handler(CallbackQueryHandler(decide, pattern=r"^j[yn]\|"))

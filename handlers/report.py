@@ -1,0 +1,535 @@
+"""/report (one line, bulk paste with preview, guided), /history and /status.
+
+Every report is committed (with the update id claimed in the same transaction) before
+the receipt is sent, so a redelivered update answers with the same receipt and stores nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+from sqlalchemy.orm import Session
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from handlers.cards import trim
+from handlers.deps import Services, get_services
+from knowledge.reports import ReportDraft, parse_report_line, parse_status
+from storage.chats import bound_document
+from storage.models import Indicator, ReportStatus, Role
+from storage.progress import (
+    STATUS_LABELS,
+    Receipt,
+    Reporter,
+    ReportError,
+    claim_update,
+    find_unit,
+    history,
+    receipt_for_update,
+    reporter_for,
+    resolve_indicator,
+    resolve_period,
+    store_report,
+    unit_status,
+)
+
+COMMANDS = [
+    ("report", "报进度：/report 31 已完成 具体情况（可多行；单独 /report 逐项填报）"),
+    ("status", "本单位本期报送情况（协调人可 /status 单位）"),
+    ("history", "某项指标的全部报送记录：/history 31"),
+]
+DRAFTS_KEY = "report_drafts"
+RECEIPTS_KEY = "receipt_messages"
+FLOW_KEY = "report_flow"
+MAX_LINES = 50
+GUIDED_BUTTONS = 8
+
+
+@dataclass
+class PendingReport:
+    """A checked report waiting for 确认 (bulk preview or guided flow)."""
+
+    indicator_id: int
+    status: ReportStatus
+    details: str
+    period: str | None
+    label: str
+
+
+@dataclass
+class Draft:
+    """Reports a user previewed; stored on 确认."""
+
+    user_id: int
+    chat_id: int
+    items: list[PendingReport]
+
+
+def receipt_text(receipt: Receipt) -> str:
+    """The receipt message (HTML)."""
+    late = " <b>【逾期】</b>" if receipt.period.late else ""
+    lines = [
+        f"✅ 已登记（回执 <code>{receipt.short_id}</code>）"
+        + ("（重复消息，未重复登记）" if receipt.duplicate else ""),
+        f"指标：{escape(receipt.document_name)} 第{escape(receipt.indicator_number)}项 "
+        f"{escape(trim(receipt.indicator_text, 40))}",
+        f"单位：{escape(receipt.unit)}",
+        f"期间：{receipt.period.label}（截止 {receipt.period.deadline:%m月%d日}）{late}",
+        f"完成情况：{STATUS_LABELS[receipt.status]}：{escape(trim(receipt.details, 300))}",
+    ]
+    if receipt.version > 1:
+        lines.append(f"这是第 {receipt.version} 版，之前的版本仍保留（/history {escape(receipt.indicator_number)}）")
+    lines.append("如有佐证材料，请回复本消息发送文件。")
+    return "\n".join(lines)
+
+
+def _remember_receipt(context: ContextTypes.DEFAULT_TYPE, sent: Message, indicator_id: int, period: str) -> None:
+    receipts = context.bot_data.setdefault(RECEIPTS_KEY, {})
+    receipts[(sent.chat_id, sent.message_id)] = (indicator_id, period)
+
+
+async def _reporter(services: Services, update: Update) -> Reporter:
+    user = update.effective_user
+    assert user is not None
+    return await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
+
+
+def _store_one(
+    session: Session,
+    *,
+    reporter: Reporter,
+    draft: ReportDraft,
+    document_id: str | None,
+    now: datetime,
+    update_id: int | None,
+    chat_id: int,
+) -> list[tuple[Receipt, int]]:
+    if not claim_update(session, update_id, "report", now):
+        return [(r, 0) for r in receipt_for_update(session, update_id)] if update_id else []
+    indicator = resolve_indicator(session, reporter, draft.number, document_id)
+    receipt = store_report(
+        session,
+        reporter=reporter,
+        indicator=indicator,
+        status=draft.status,
+        details=draft.details,
+        now=now,
+        explicit_period=draft.period,
+        update_id=update_id,
+        chat_id=chat_id,
+    )
+    return [(receipt, indicator.id)]
+
+
+async def _send_receipts(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, receipts: list[tuple[Receipt, int]]
+) -> None:
+    for receipt, indicator_id in receipts:
+        sent = await message.reply_text(receipt_text(receipt), parse_mode=ParseMode.HTML)
+        if indicator_id:
+            _remember_receipt(context, sent, indicator_id, receipt.period.period)
+
+
+async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/report: one line → stored; several lines → preview; nothing → guided."""
+    message = update.effective_message
+    if message is None or message.text is None or update.effective_user is None:
+        return
+    body = message.text.split(maxsplit=1)[1] if len(message.text.split(maxsplit=1)) > 1 else ""
+    lines = [line for line in body.splitlines() if line.strip()]
+    services = get_services(context)
+    reporter = await _reporter(services, update)
+    document_id = await services.db.run(bound_document, message.chat_id)
+    if not lines:
+        await _guided_start(message, services, reporter, document_id)
+        return
+    now = services.clock()
+    if len(lines) == 1:
+        try:
+            draft = parse_report_line(lines[0], now.date())
+            receipts = await services.db.run(
+                _store_one,
+                reporter=reporter,
+                draft=draft,
+                document_id=document_id,
+                now=now,
+                update_id=update.update_id,
+                chat_id=message.chat_id,
+            )
+        except ReportError as exc:
+            await message.reply_text(str(exc))
+            return
+        await _send_receipts(message, context, receipts)
+        return
+    await _bulk_preview(message, context, services, reporter, document_id, lines)
+
+
+def _check_drafts(
+    session: Session, reporter: Reporter, document_id: str | None, lines: list[str], now: datetime
+) -> tuple[list[PendingReport], list[str]]:
+    from storage.progress import check_permission
+
+    ok: list[PendingReport] = []
+    errors: list[str] = []
+    for number, line in enumerate(lines[:MAX_LINES], 1):
+        try:
+            draft = parse_report_line(line, now.date(), number)
+            indicator = resolve_indicator(session, reporter, draft.number, document_id)
+            unit = check_permission(session, reporter, indicator)
+            ok.append(
+                PendingReport(
+                    indicator.id,
+                    draft.status,
+                    draft.details,
+                    draft.period,
+                    f"第{indicator.number}项（{unit.name}）",
+                )
+            )
+        except ReportError as exc:
+            errors.append(f"第{number}行：{exc}")
+    if len(lines) > MAX_LINES:
+        errors.append(f"一次最多 {MAX_LINES} 行，其余 {len(lines) - MAX_LINES} 行未处理")
+    return ok, errors
+
+
+async def _bulk_preview(
+    message: Message,
+    context: ContextTypes.DEFAULT_TYPE,
+    services: Services,
+    reporter: Reporter,
+    document_id: str | None,
+    lines: list[str],
+) -> None:
+    items, errors = await services.db.run(_check_drafts, reporter, document_id, lines, services.clock())
+    text = [f"将登记以下 {len(items)} 项（请确认）："]
+    text += [f"• {escape(i.label)} {STATUS_LABELS[i.status]}：{escape(trim(i.details, 60))}" for i in items]
+    if errors:
+        text.append("\n以下内容有问题，不会登记：")
+        text += [f"• {escape(e)}" for e in errors]
+    if not items:
+        await message.reply_text("\n".join(text[1:]) if errors else "没有可登记的内容。", parse_mode=ParseMode.HTML)
+        return
+    token = _save_draft(context, Draft(message.from_user.id if message.from_user else 0, message.chat_id, items))
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("确认登记", callback_data=f"rc|{token}"),
+                InlineKeyboardButton("取消", callback_data=f"rx|{token}"),
+            ]
+        ]
+    )
+    await message.reply_text("\n".join(text)[:4000], parse_mode=ParseMode.HTML, reply_markup=buttons)
+
+
+def _save_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
+    drafts = context.bot_data.setdefault(DRAFTS_KEY, {})
+    token = secrets.token_hex(4)
+    drafts[token] = draft
+    return token
+
+
+def _store_pending(
+    session: Session,
+    *,
+    reporter: Reporter,
+    items: list[PendingReport],
+    now: datetime,
+    update_id: int | None,
+    chat_id: int,
+) -> list[tuple[Receipt, int]]:
+    if not claim_update(session, update_id, "report-confirm", now):
+        return []
+    receipts = []
+    for item in items:
+        indicator = session.get(Indicator, item.indicator_id)
+        if indicator is None:
+            raise ReportError("指标已被删除，请重新报送")
+        receipt = store_report(
+            session,
+            reporter=reporter,
+            indicator=indicator,
+            status=item.status,
+            details=item.details,
+            now=now,
+            explicit_period=item.period,
+            update_id=update_id,
+            chat_id=chat_id,
+        )
+        receipts.append((receipt, indicator.id))
+    return receipts
+
+
+async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """确认登记 / 取消 of a preview."""
+    query = update.callback_query
+    if query is None or not query.data or update.effective_user is None:
+        return
+    action, token = query.data.split("|", 1)
+    drafts = context.bot_data.setdefault(DRAFTS_KEY, {})
+    draft = drafts.get(token)
+    if draft is None:
+        await query.answer("这份预览已处理或已过期。", show_alert=True)
+        return
+    if draft.user_id != update.effective_user.id:
+        await query.answer("只有提交人本人可以确认。", show_alert=True)
+        return
+    if action == "rx":
+        drafts.pop(token, None)
+        await query.answer("已取消")
+        await query.edit_message_text("已取消，未登记任何内容。")
+        return
+    services = get_services(context)
+    reporter = await _reporter(services, update)
+    try:
+        receipts = await services.db.run(
+            _store_pending,
+            reporter=reporter,
+            items=draft.items,
+            now=services.clock(),
+            update_id=update.update_id,
+            chat_id=draft.chat_id,
+        )
+    except ReportError as exc:
+        await query.answer(str(exc), show_alert=True)
+        return
+    drafts.pop(token, None)
+    await query.answer("已登记")
+    await query.edit_message_text(f"已登记 {len(receipts)} 项，回执如下。")
+    if isinstance(query.message, Message):
+        await _send_receipts(query.message, context, receipts)
+
+
+# ------------------------------------------------------------------ guided flow
+
+
+def _guided_list(
+    session: Session, reporter: Reporter, document_id: str | None, now: datetime
+) -> list[tuple[int, str, bool]]:
+    if reporter.unit_id is None:
+        raise ReportError("您还没有登记所属单位，请先发送 /join 单位 姓名；协调人可直接用 /report 编号 已完成 …")
+    period = resolve_period(now, 3).period
+    status = unit_status(session, reporter.unit_id, period, document_id)
+    ordered = sorted(status.lines, key=lambda line: (line.status is not None, line.role != Role.LEAD))
+    return [(line.indicator_id, line.number, line.status is not None) for line in ordered]
+
+
+async def _guided_start(message: Message, services: Services, reporter: Reporter, document_id: str | None) -> None:
+    try:
+        items = await services.db.run(_guided_list, reporter, document_id, services.clock())
+    except ReportError as exc:
+        await message.reply_text(str(exc))
+        return
+    if not items:
+        await message.reply_text("本单位没有需要报送的指标。")
+        return
+    period = resolve_period(services.clock(), 3)
+    missing = sum(1 for _, _, done in items if not done)
+    buttons = [
+        InlineKeyboardButton(f"{number}{' ✓' if done else ''}", callback_data=f"rp|{indicator_id}")
+        for indicator_id, number, done in items[:GUIDED_BUTTONS]
+    ]
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    await message.reply_text(
+        f"{reporter.unit_name} {period.label}：共 {len(items)} 项，未报 {missing} 项。\n"
+        "请选择要报送的指标（未报的在前）；也可以直接发送：/report 编号 已完成 具体情况",
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+def _indicator_label(session: Session, indicator_id: int) -> str:
+    indicator = session.get(Indicator, indicator_id)
+    if indicator is None:
+        raise ReportError("找不到这项指标，请重新选择")
+    return f"第{indicator.number}项 {trim(indicator.text, 40)}"
+
+
+async def pick_indicator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An indicator chosen (from /report or a search answer's 报进度) → 已完成 / 未完成."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return
+    indicator_id = query.data.split("|", 1)[1]
+    services = get_services(context)
+    try:
+        label = await services.db.run(_indicator_label, int(indicator_id))
+    except (ReportError, ValueError):
+        await query.answer("找不到这项指标，请重新选择。", show_alert=True)
+        return
+    await query.answer()
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("已完成", callback_data=f"rs|{indicator_id}|done"),
+                InlineKeyboardButton("未完成", callback_data=f"rs|{indicator_id}|prog"),
+            ]
+        ]
+    )
+    if isinstance(query.message, Message):
+        await query.message.reply_text(f"{label}\n上月完成情况？", reply_markup=buttons)
+
+
+async def pick_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """已完成 / 未完成 chosen → ask for the details as a reply."""
+    query = update.callback_query
+    if query is None or not query.data or update.effective_user is None or not isinstance(query.message, Message):
+        return
+    _, indicator_id, status = query.data.split("|", 2)
+    done = status == "done"
+    await query.answer()
+    prompt = await query.message.reply_text(
+        "请回复本消息，写上" + ("具体完成情况" if done else "正在推进情况") + "：",
+        reply_markup=ForceReply(selective=True, input_field_placeholder="具体情况"),
+    )
+    context.user_data[FLOW_KEY] = {  # type: ignore[index]
+        "indicator_id": int(indicator_id),
+        "status": "done" if done else "in_progress",
+        "chat_id": prompt.chat_id,
+        "prompt_id": prompt.message_id,
+    }
+
+
+async def flow_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The details of a guided report (a reply to the prompt; any text in private)."""
+    message = update.effective_message
+    flow = (context.user_data or {}).get(FLOW_KEY)
+    if message is None or not message.text or not flow or flow["chat_id"] != message.chat_id:
+        return
+    replied = message.reply_to_message
+    if message.chat.type != ChatType.PRIVATE and (replied is None or replied.message_id != flow["prompt_id"]):
+        return
+    details = message.text.strip()
+    status = ReportStatus(flow["status"])
+    if details.startswith(("已完成", "未完成")):
+        with contextlib.suppress(ReportError):  # a status word typed again at the start overrides the button
+            status, details = parse_status(details)
+    if not details:
+        await message.reply_text("情况说明不能为空，请重新回复。")
+        raise ApplicationHandlerStop
+    context.user_data.pop(FLOW_KEY, None)  # type: ignore[union-attr]
+    services = get_services(context)
+    label = await services.db.run(_indicator_label, flow["indicator_id"])
+    item = PendingReport(flow["indicator_id"], status, details[:2000], None, label)
+    token = _save_draft(context, Draft(message.from_user.id if message.from_user else 0, message.chat_id, [item]))
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("确认登记", callback_data=f"rc|{token}"),
+                InlineKeyboardButton("取消", callback_data=f"rx|{token}"),
+            ]
+        ]
+    )
+    await message.reply_text(
+        f"请确认：{escape(label)}\n{STATUS_LABELS[status]}：{escape(trim(details, 300))}",
+        parse_mode=ParseMode.HTML,
+        reply_markup=buttons,
+    )
+    raise ApplicationHandlerStop
+
+
+# ------------------------------------------------------------------ history and status
+
+
+def _history_text(session: Session, reporter: Reporter, number: str, document_id: str | None) -> str:
+    from knowledge.normalize import number_key
+
+    indicator = resolve_indicator(session, reporter, number_key(number), document_id)
+    unit_ids = None if reporter.is_coordinator or reporter.unit_id is None else [reporter.unit_id]
+    lines = history(session, indicator, unit_ids)
+    if not lines:
+        return f"第{escape(indicator.number)}项还没有报送记录。"
+    text = [f"<b>第{escape(indicator.number)}项</b> 报送记录（共 {len(lines)} 版，新的在前）："]
+    for line in lines:
+        late = "【逾期】" if line.late else ""
+        text.append(
+            f"• {line.period} 第{line.version}版 {escape(line.unit)} {STATUS_LABELS[line.status]}{late}"
+            f" — {escape(line.reporter)} {line.created_at:%m-%d %H:%M}（{line.short_id}）\n"
+            f"  {escape(trim(line.details, 80))}"
+        )
+    return "\n".join(text)[:4000]
+
+
+async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/history 31."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not context.args:
+        await message.reply_text("用法：/history 指标编号，例如：/history 31")
+        return
+    services = get_services(context)
+    reporter = await _reporter(services, update)
+    document_id = await services.db.run(bound_document, message.chat_id)
+    try:
+        text = await services.db.run(_history_text, reporter, context.args[0], document_id)
+    except ReportError as exc:
+        await message.reply_text(str(exc))
+        return
+    await message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+def _status_text(
+    session: Session, reporter: Reporter, unit_name: str | None, document_id: str | None, now: datetime
+) -> str:
+    if unit_name:
+        if not reporter.is_coordinator:
+            raise ReportError("只有法规科协调人可以查看其他单位；查看本单位请直接发送 /status")
+        unit = find_unit(session, unit_name)
+        if unit is None:
+            raise ReportError(f"找不到单位“{unit_name}”")
+        unit_id = unit.id
+    elif reporter.unit_id is not None:
+        unit_id = reporter.unit_id
+    else:
+        raise ReportError("您还没有登记所属单位，请先发送 /join 单位 姓名")
+    period = resolve_period(now, 3)
+    status = unit_status(session, unit_id, period.period, document_id)
+    text = [f"<b>{escape(status.unit)}</b> {period.label}：已报 {status.reported} / {len(status.lines)} 项"]
+    for line in status.lines[:80]:
+        mark = "✅" if line.status == ReportStatus.DONE else ("🔄" if line.status else "⬜")
+        role = "" if line.role == Role.LEAD else "（配合）"
+        files = f" 📎{line.attachments}" if line.attachments else ""
+        text.append(f"{mark} 第{escape(line.number)}项{role} {escape(trim(line.text, 30))}{files}")
+    if len(status.lines) > 80:
+        text.append(f"……另有 {len(status.lines) - 80} 项")
+    return "\n".join(text)[:4000]
+
+
+async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/status [单位]."""
+    message = update.effective_message
+    if message is None:
+        return
+    services = get_services(context)
+    reporter = await _reporter(services, update)
+    document_id = await services.db.run(bound_document, message.chat_id)
+    unit_name = " ".join(context.args or []) or None
+    try:
+        text = await services.db.run(_status_text, reporter, unit_name, document_id, services.clock())
+    except ReportError as exc:
+        await message.reply_text(str(exc))
+        return
+    await message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Register reporting handlers; the guided-flow text handler runs before questions (group -1)."""
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, flow_text), group=-1)
+    app.add_handler(CommandHandler("report", report))
+    app.add_handler(CommandHandler("history", show_history))
+    app.add_handler(CommandHandler("status", show_status))
+    app.add_handler(CallbackQueryHandler(confirm, pattern=r"^r[cx]\|"))
+    app.add_handler(CallbackQueryHandler(pick_indicator, pattern=r"^rp\|"))
+    app.add_handler(CallbackQueryHandler(pick_status, pattern=r"^rs\|"))

@@ -1,0 +1,246 @@
+"""Evidence files: sniffing the real type, content-addressed storage by sha256, attachment rows.
+
+A download goes to ``<files>/tmp/`` first; only a complete, fsynced file is renamed into
+``<files>/ab/cd/<sha256>`` (atomic on one filesystem), so a crash leaves no half file in
+the store, and the temp folder is emptied at start. Type detection uses the ``filetype``
+library (magic numbers) with a few checks of our own for formats it does not know
+(WPS/ET are OLE files, OFD is a zip, TXT has no magic).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import filetype
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Attachment, Indicator, Unit
+from storage.progress import ReportError
+
+MAX_TELEGRAM_DOWNLOAD = 20 * 1024 * 1024
+ALLOWED_TYPES = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "ofd", "jpg", "png", "heic", "txt", "zip")
+_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_MIMES = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "wps": "application/vnd.ms-works",
+    "et": "application/vnd.ms-excel",
+    "ofd": "application/ofd",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "heic": "image/heic",
+    "txt": "text/plain",
+    "zip": "application/zip",
+}
+
+
+def sanitise_name(name: str, fallback: str = "附件") -> str:
+    """A safe display/storage name: no folders, no control characters, bounded length."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").split("/")[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
+    name = re.sub(r'[<>:"|?*]', "_", name).strip().strip(".")
+    if not name:
+        name = fallback
+    stem, dot, suffix = name.rpartition(".")
+    if dot and len(name) > 120:
+        name = stem[: 110 - len(suffix)] + "." + suffix
+    return name[:120]
+
+
+def sniff(path: Path, original_name: str) -> str:
+    """The real type (one of ``ALLOWED_TYPES`` or another extension); raises for empty files."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ReportError("文件是空的（0 字节），请重新发送")
+    suffix = original_name.rpartition(".")[2].lower() if "." in original_name else ""
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    if head.startswith(_OLE_MAGIC):
+        return suffix if suffix in ("doc", "xls", "wps", "et") else "doc"
+    kind = filetype.guess(head)
+    if kind is not None:
+        extension = "jpg" if kind.extension == "jpeg" else kind.extension
+        if extension == "zip" or extension in ("docx", "xlsx"):
+            return _zip_kind(path, suffix, extension)
+        return str(extension)
+    if suffix == "txt" or not suffix:
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                head.decode(encoding)
+                return "txt"
+            except UnicodeDecodeError:
+                continue
+    return suffix or "bin"
+
+
+def _zip_kind(path: Path, suffix: str, guessed: str) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile:
+        return "bin"
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if suffix == "ofd" and any(n.lower().endswith("ofd.xml") for n in names):
+        return "ofd"
+    return "zip" if guessed == "zip" else guessed
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """A file in the content-addressed store."""
+
+    sha256: str
+    size: int
+    kind: str
+    mime: str
+    stored_path: str
+    already_stored: bool
+
+
+class BlobStore:
+    """Files under one folder, by sha256; temp downloads under ``tmp/``."""
+
+    def __init__(self, root: Path, allowed: tuple[str, ...] = ALLOWED_TYPES) -> None:
+        self.root = root
+        self.allowed = allowed
+        self.tmp = root / "tmp"
+
+    def prepare(self) -> None:
+        """Create folders and drop partial downloads left by a crash."""
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        for leftover in self.tmp.iterdir():
+            if leftover.is_file():
+                leftover.unlink()
+
+    def temp_path(self, token: str) -> Path:
+        """Where a download in progress goes."""
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        return self.tmp / f"{token}.part"
+
+    def commit(self, temp: Path, original_name: str) -> StoredBlob:
+        """Check, hash, fsync and move a finished download into the store (dedupe by sha256)."""
+        try:
+            kind = sniff(temp, original_name)
+            if kind not in self.allowed:
+                raise ReportError(
+                    f"不支持的文件类型（{kind}）。可上传：PDF、Word、Excel、WPS、OFD、图片（JPG/PNG/HEIC）、TXT、ZIP"
+                )
+            digest = hashlib.sha256()
+            with temp.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+                os.fsync(handle.fileno())
+            sha = digest.hexdigest()
+            size = temp.stat().st_size
+            target = self.root / sha[:2] / sha[2:4] / sha
+            already = target.exists()
+            if already:
+                temp.unlink()
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temp, target)
+                _fsync_dir(target.parent)
+            return StoredBlob(sha, size, kind, _MIMES.get(kind, "application/octet-stream"), str(target), already)
+        finally:
+            if temp.exists():
+                temp.unlink()
+
+    def path_of(self, stored_path: str) -> Path:
+        return Path(stored_path)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def add_attachment(
+    session: Session,
+    *,
+    indicator: Indicator,
+    unit: Unit,
+    period: str,
+    blob: StoredBlob,
+    original_name: str,
+    caption: str,
+    telegram_file_id: str,
+    telegram_file_unique_id: str,
+    uploader_id: int,
+    uploader_name: str,
+    update_id: int | None,
+    now: datetime,
+) -> tuple[Attachment, bool]:
+    """Record an attachment; (row, True) if the same content was already attached here."""
+    existing = session.scalar(
+        select(Attachment).where(
+            Attachment.indicator_id == indicator.id,
+            Attachment.period == period,
+            Attachment.unit_id == unit.id,
+            Attachment.sha256 == blob.sha256,
+        )
+    )
+    if existing is not None:
+        return existing, True
+    row = Attachment(
+        indicator_id=indicator.id,
+        unit_id=unit.id,
+        period=period,
+        sha256=blob.sha256,
+        size=blob.size,
+        mime=blob.mime,
+        original_name=sanitise_name(original_name),
+        stored_path=blob.stored_path,
+        caption=caption[:500],
+        telegram_file_id=telegram_file_id,
+        telegram_file_unique_id=telegram_file_unique_id,
+        uploader_telegram_id=uploader_id,
+        uploader_name=uploader_name,
+        source_update_id=update_id,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row, False
+
+
+def attachments_for(
+    session: Session, indicator_id: int, period: str, unit_ids: list[int] | None = None
+) -> list[Attachment]:
+    """Evidence of an indicator for a period (one unit's, or all)."""
+    query = select(Attachment).where(Attachment.indicator_id == indicator_id, Attachment.period == period)
+    if unit_ids:
+        query = query.where(Attachment.unit_id.in_(unit_ids))
+    return list(session.scalars(query.order_by(Attachment.id)))
+
+
+def attachment_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Attachment)) or 0)
+
+
+def copy_out(blob_path: Path, destination: Path) -> None:
+    """Copy a stored file (for bundles/tests)."""
+    shutil.copyfile(blob_path, destination)

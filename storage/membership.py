@@ -1,0 +1,223 @@
+"""Members (Telegram user ↔ unit/person, role) and chat bindings (group ↔ unit or coordinators)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rapidfuzz import process
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Assignment,
+    ChatBinding,
+    ChatKind,
+    Document,
+    Indicator,
+    Member,
+    MemberRole,
+    MemberStatus,
+    Person,
+    Unit,
+)
+from storage.progress import ReportError, find_unit
+
+COORDINATOR_WORDS = ("协调", "协调组", "协调人", "法规科协调", "coordinator")
+
+
+def _unit_or_error(session: Session, name: str) -> Unit:
+    unit = find_unit(session, name)
+    if unit is not None:
+        return unit
+    names = list(session.scalars(select(Unit.name)))
+    close = [n for n, score, _ in process.extract(name, names, limit=3) if score >= 50]
+    hint = f"，是不是：{'、'.join(close)}" if close else ""
+    raise ReportError(f"找不到单位“{name}”{hint}")
+
+
+def _person(session: Session, unit: Unit, name: str | None) -> Person | None:
+    if not name:
+        return None
+    person = session.scalar(select(Person).where(Person.name == name, Person.unit_id == unit.id))
+    if person is None:
+        person = Person(name=name, unit_id=unit.id)
+        session.add(person)
+        session.flush()
+    return person
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A member as shown in messages."""
+
+    member_id: int
+    telegram_user_id: int
+    display_name: str
+    unit: str
+    person: str
+    role: MemberRole
+    status: MemberStatus
+
+
+def _view(session: Session, member: Member) -> MemberView:
+    unit = session.get(Unit, member.unit_id) if member.unit_id else None
+    person = session.get(Person, member.person_id) if member.person_id else None
+    return MemberView(
+        member.id,
+        member.telegram_user_id,
+        member.display_name,
+        unit.name if unit else "",
+        person.name if person else "",
+        member.role,
+        member.status,
+    )
+
+
+def request_join(
+    session: Session,
+    *,
+    telegram_user_id: int,
+    display_name: str,
+    username: str,
+    unit_name: str,
+    person_name: str | None,
+    now: datetime,
+    auto_approve: bool = False,
+) -> MemberView:
+    """A user asks to be linked to a unit (and person); pending until a coordinator confirms."""
+    unit = _unit_or_error(session, unit_name)
+    person = _person(session, unit, person_name)
+    member = session.scalar(select(Member).where(Member.telegram_user_id == telegram_user_id))
+    if member is None:
+        member = Member(telegram_user_id=telegram_user_id, created_at=now)
+        session.add(member)
+    member.display_name = display_name
+    member.username = username
+    member.unit_id = unit.id
+    member.person_id = person.id if person else None
+    member.status = MemberStatus.ACTIVE if auto_approve else MemberStatus.PENDING
+    if member.role is None:
+        member.role = MemberRole.MEMBER
+    session.flush()
+    return _view(session, member)
+
+
+def decide_join(session: Session, member_id: int, approve: bool, decided_by: int) -> MemberView:
+    """Confirm or reject a pending join request."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise ReportError("找不到这条申请")
+    member.status = MemberStatus.ACTIVE if approve else MemberStatus.REJECTED
+    member.confirmed_by = decided_by
+    session.flush()
+    return _view(session, member)
+
+
+def add_member(
+    session: Session,
+    *,
+    telegram_user_id: int,
+    unit_name: str,
+    person_name: str | None,
+    role: MemberRole,
+    added_by: int,
+    now: datetime,
+) -> MemberView:
+    """A coordinator links a user directly (active at once)."""
+    view = request_join(
+        session,
+        telegram_user_id=telegram_user_id,
+        display_name=person_name or "",
+        username="",
+        unit_name=unit_name,
+        person_name=person_name,
+        now=now,
+        auto_approve=True,
+    )
+    member = session.get(Member, view.member_id)
+    assert member is not None
+    member.role = role
+    member.confirmed_by = added_by
+    session.flush()
+    return _view(session, member)
+
+
+def pending_members(session: Session) -> list[MemberView]:
+    """Join requests waiting for a decision."""
+    members = session.scalars(select(Member).where(Member.status == MemberStatus.PENDING).order_by(Member.id))
+    return [_view(session, m) for m in members]
+
+
+@dataclass(frozen=True)
+class BindingView:
+    """A chat binding as shown in messages."""
+
+    chat_id: int
+    kind: ChatKind
+    unit: str
+    document: str
+
+
+def bind_chat(
+    session: Session,
+    *,
+    chat_id: int,
+    title: str,
+    target: str,
+    document_hint: str | None,
+    bound_by: int,
+    now: datetime,
+) -> BindingView:
+    """Bind a group to a unit (or as the coordinator group) and to a programme (document)."""
+    coordinator = target in COORDINATOR_WORDS
+    unit = None if coordinator else _unit_or_error(session, target)
+    document: Document | None = None
+    if document_hint:
+        documents = list(session.scalars(select(Document)))
+        matches = [d for d in documents if d.id.startswith(document_hint) or document_hint in (d.short_name + d.issuer)]
+        if len(matches) != 1:
+            names = "、".join(f"{d.id[:3]}（{d.short_name}）" for d in documents)
+            raise ReportError(f"无法确定文档“{document_hint}”，可用：{names}")
+        document = matches[0]
+    elif unit is not None:
+        owned = sorted(
+            set(
+                session.scalars(
+                    select(Indicator.document_id)
+                    .join(Assignment, Assignment.indicator_id == Indicator.id)
+                    .where(Assignment.unit_id == unit.id)
+                )
+            )
+        )
+        if len(owned) == 1:
+            document = session.get(Document, owned[0])
+    binding = session.scalar(select(ChatBinding).where(ChatBinding.chat_id == chat_id))
+    if binding is None:
+        binding = ChatBinding(chat_id=chat_id, created_at=now, kind=ChatKind.UNIT)
+        session.add(binding)
+    binding.title = title
+    binding.kind = ChatKind.COORDINATOR if coordinator else ChatKind.UNIT
+    binding.unit_id = unit.id if unit else None
+    binding.document_id = document.id if document else None
+    binding.active = True
+    binding.bound_by = bound_by
+    session.flush()
+    return BindingView(
+        chat_id, binding.kind, unit.name if unit else "", (document.short_name or document.id) if document else ""
+    )
+
+
+def chat_binding(session: Session, chat_id: int) -> BindingView | None:
+    """The binding of a chat, if any."""
+    binding = session.scalar(select(ChatBinding).where(ChatBinding.chat_id == chat_id, ChatBinding.active.is_(True)))
+    if binding is None:
+        return None
+    unit = session.get(Unit, binding.unit_id) if binding.unit_id else None
+    document = session.get(Document, binding.document_id) if binding.document_id else None
+    return BindingView(
+        chat_id,
+        binding.kind,
+        unit.name if unit else "",
+        (document.short_name or document.id) if document else "",
+    )
