@@ -517,7 +517,7 @@ class BotApiSandbox:
             "from": self.bot_user(),
             "text": text,
         }
-        if markup:
+        if markup and "inline_keyboard" in markup:  # Message.reply_markup is inline-only in the API
             message["reply_markup"] = markup
         sent = SentMessage(
             chat_id=chat["id"],

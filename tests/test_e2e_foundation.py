@@ -55,7 +55,19 @@ async def test_help_with_bot_name_in_group(sandbox: BotApiSandbox, bot_app: obje
 
 
 async def test_commands_are_published_at_start(sandbox: BotApiSandbox, bot_app: object) -> None:
-    assert [c["command"] for c in sandbox.commands] == ["start", "help", "import", "join", "bind", "addmember", "report", "status", "history", "files", "ask"]
+    assert [c["command"] for c in sandbox.commands] == [
+        "start",
+        "help",
+        "import",
+        "join",
+        "bind",
+        "addmember",
+        "report",
+        "status",
+        "history",
+        "files",
+        "ask",
+    ]
     assert sandbox.commands[0]["description"] == "开始使用台账助手"
 
 
