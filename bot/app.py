@@ -16,9 +16,11 @@ from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.request import HTTPXRequest
 
 import handlers
 from bot.config import Config
+from bot.durable import DurableApplication, InboxBot, replay_unhandled
 from bot.ratelimit import RetryingRateLimiter
 from handlers import registry
 from handlers.ask import RESULT_ACTIONS
@@ -44,6 +46,7 @@ def build_application(
     clock: Clock | None = None,
     database: Database | None = None,
     on_services: ServiceHook | None = None,
+    rate_limiter: RetryingRateLimiter | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """One fully wired ``Application``; services start in ``post_init``."""
 
@@ -61,6 +64,10 @@ def build_application(
         services.extras.setdefault(TABLES_CHANGED, []).append(search.refresh)
         log.info("search index: %d indicators in %.2f s", index.size, index.build_seconds)
         app.bot_data[SERVICES_KEY] = services
+        bot.attach_inbox(db)
+        if isinstance(app, DurableApplication):
+            app.inbox = db
+        await replay_unhandled(app, db)  # processed once the application starts
         commands = [BotCommand(name, text) for name, text in registry.all_commands()]
         await app.bot.set_my_commands(commands)
         log.info("bot @%s ready with %d commands", app.bot.username, len(commands))
@@ -70,19 +77,24 @@ def build_application(
         if isinstance(services, Services) and database is None:
             services.db.dispose()
 
+    defaults = Defaults(tzinfo=config.timezone, parse_mode=None)
+    bot = InboxBot(
+        config.bot_token.value,
+        base_url=config.api_base_url,
+        base_file_url=config.file_base_url,
+        request=HTTPXRequest(connection_pool_size=16, proxy=config.proxy),
+        get_updates_request=HTTPXRequest(proxy=config.proxy),
+        defaults=defaults,
+        rate_limiter=rate_limiter or RetryingRateLimiter(backoff_seconds=config.retry_backoff_seconds),
+    )
     builder: Any = (
         ApplicationBuilder()
-        .token(config.bot_token.value)
-        .base_url(config.api_base_url)
-        .base_file_url(config.file_base_url)
-        .defaults(Defaults(tzinfo=config.timezone, parse_mode=None))
-        .rate_limiter(RetryingRateLimiter(backoff_seconds=config.retry_backoff_seconds))
+        .bot(bot)
+        .application_class(DurableApplication)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(False)
     )
-    if config.proxy:
-        builder = builder.proxy(config.proxy).get_updates_proxy(config.proxy)
     app: Application = builder.build()  # type: ignore[type-arg]
     handlers.register_all(app)
     return app

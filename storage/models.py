@@ -355,3 +355,18 @@ class ProcessedUpdate(Base):
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     kind: Mapped[str] = mapped_column(String(40), default="")
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InboxUpdate(Base):
+    """An update fetched from Telegram, written before its offset is confirmed (write-ahead).
+
+    Telegram forgets an update once the next ``getUpdates`` confirms its offset, but PTB
+    fetches ahead of processing; rows not yet ``handled`` are replayed after a crash.
+    """
+
+    __tablename__ = "inbox_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    handled: Mapped[bool] = mapped_column(Boolean, default=False, index=True)

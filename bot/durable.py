@@ -1,0 +1,66 @@
+"""Never losing an update: fetched updates are written to the inbox before their offset is
+confirmed, marked handled after processing, and replayed at start if a crash intervened.
+
+PTB's updater fetches ahead of processing and confirms offsets as it fetches, so without
+this a ``kill -9`` would silently drop every update waiting in the in-memory queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ExtBot
+
+from storage.db import Database
+from storage.inbox import mark_handled, prune, save_new, unhandled
+
+log = logging.getLogger(__name__)
+
+
+class InboxBot(ExtBot[Any]):
+    """An ``ExtBot`` whose ``get_updates`` persists what it fetched before returning it."""
+
+    inbox: Database | None = None
+
+    def attach_inbox(self, database: Database) -> None:
+        """Start persisting (called in post_init, before polling starts)."""
+        object.__setattr__(self, "inbox", database)  # PTB bots are frozen after init
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        updates = await super().get_updates(*args, **kwargs)
+        if self.inbox is None or not updates:
+            return updates
+        payloads = [(u.update_id, u.to_dict()) for u in updates]
+        new = await self.inbox.run(save_new, payloads, datetime.now(UTC))
+        # An update already in the inbox is being (or was) replayed: do not process it twice.
+        return tuple(u for u in updates if u.update_id in new)
+
+
+class DurableApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """Marks each update handled in the inbox once all handlers ran."""
+
+    inbox: Database | None = None
+
+    async def process_update(self, update: object) -> None:
+        try:
+            await super().process_update(update)
+        finally:
+            if self.inbox is not None and isinstance(update, Update):
+                await self.inbox.run(mark_handled, update.update_id)
+
+
+async def replay_unhandled(app: Application[Any, Any, Any, Any, Any, Any], database: Database) -> int:
+    """Queue updates fetched before a crash but never handled; prune old handled ones."""
+    payloads: Sequence[dict[str, Any]] = await database.run(unhandled)
+    for payload in payloads:
+        update = Update.de_json(payload, app.bot)
+        if update is not None:
+            await app.update_queue.put(update)
+    await database.run(prune, datetime.now(UTC) - timedelta(days=7))
+    if payloads:
+        log.warning("replaying %d update(s) fetched before a crash", len(payloads))
+    return len(payloads)
