@@ -54,7 +54,7 @@ def build_application(
         db = database or Database(config.database_url)
         await asyncio.to_thread(db.upgrade)
         search = SearchService(db)
-        blobs = BlobStore(config.files_dir)
+        blobs = BlobStore(config.files_dir, config.allowed_file_types)
         await asyncio.to_thread(blobs.prepare)  # drops partial downloads left by a crash
         services = Services(config=config, db=db, clock=clock or system_clock(config), search=search, blobs=blobs)
         services.extras[RESULT_ACTIONS] = [("报进度", "rp"), ("上传材料", "ru")]
@@ -85,7 +85,12 @@ def build_application(
         request=HTTPXRequest(connection_pool_size=16, proxy=config.proxy),
         get_updates_request=HTTPXRequest(proxy=config.proxy),
         defaults=defaults,
-        rate_limiter=rate_limiter or RetryingRateLimiter(backoff_seconds=config.retry_backoff_seconds),
+        rate_limiter=rate_limiter
+        or RetryingRateLimiter(
+            backoff_seconds=config.retry_backoff_seconds,
+            overall_max_rate=config.max_sends_per_second,
+            group_max_rate=20 if config.max_sends_per_second else 0,
+        ),
     )
     builder: Any = (
         ApplicationBuilder()

@@ -62,6 +62,8 @@ class Config:
     max_upload_bytes: int = 20 * 1024 * 1024
     import_max_bytes: int = 10 * 1024 * 1024
     retry_backoff_seconds: float = 0.5
+    max_sends_per_second: float = 30.0
+    allowed_file_types: tuple[str, ...] = ()
 
     @property
     def file_base_url(self) -> str:
@@ -138,7 +140,25 @@ def load_config(
     if proxy:
         _check_url("TAIZHANG_PROXY", proxy, ("http", "https", "socks5", "socks5h"))
 
+    rate_text = values.get("TAIZHANG_MAX_SENDS_PER_SECOND", "").strip() or "30"
+    try:
+        max_sends = float(rate_text)
+        if max_sends < 0:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError("TAIZHANG_MAX_SENDS_PER_SECOND", f"“{rate_text}”不是非负数字（0 表示不限速）") from exc
+
+    from storage.blobs import ALLOWED_TYPES
+
+    types_text = values.get("TAIZHANG_ALLOWED_FILE_TYPES", "").strip()
+    allowed = tuple(t.strip().lower().lstrip(".") for t in re.split(r"[,，\s]+", types_text) if t.strip())
+    unknown = [t for t in allowed if not re.fullmatch(r"[a-z0-9]{1,8}", t)]
+    if unknown:
+        raise ConfigError("TAIZHANG_ALLOWED_FILE_TYPES", f"无效的文件类型：{'、'.join(unknown)}（例如 pdf,docx,jpg）")
+
     return Config(
+        allowed_file_types=allowed or ALLOWED_TYPES,
+        max_sends_per_second=max_sends,
         bot_token=Secret(token),
         database_url=database_url,
         files_dir=Path(values.get("TAIZHANG_FILES_DIR", "").strip() or DEFAULT_FILES_DIR),

@@ -41,16 +41,32 @@ class InboxBot(ExtBot[Any]):
 
 
 class DurableApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """Marks each update handled in the inbox once all handlers ran."""
+    """Marks updates handled in the inbox once all handlers ran, in small batches.
+
+    Losing a batch of marks in a crash only replays those updates; reports and files are
+    de-duplicated by their claimed update id, so replaying never stores anything twice.
+    """
 
     inbox: Database | None = None
+    _handled: list[int] | None = None
+    FLUSH_EVERY = 25
 
     async def process_update(self, update: object) -> None:
         try:
             await super().process_update(update)
         finally:
             if self.inbox is not None and isinstance(update, Update):
-                await self.inbox.run(mark_handled, update.update_id)
+                if self._handled is None:
+                    self._handled = []
+                self._handled.append(update.update_id)
+                if len(self._handled) >= self.FLUSH_EVERY or self.update_queue.empty():
+                    await self.flush_handled()
+
+    async def flush_handled(self) -> None:
+        """Write the pending handled marks."""
+        if self.inbox is not None and self._handled:
+            batch, self._handled = self._handled, []
+            await self.inbox.run(mark_handled, batch)
 
 
 async def replay_unhandled(app: Application[Any, Any, Any, Any, Any, Any], database: Database) -> int:

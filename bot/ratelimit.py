@@ -35,8 +35,16 @@ def is_transient(exc: BaseException) -> bool:
 class RetryingRateLimiter(AIORateLimiter):
     """``AIORateLimiter`` that also retries transient network errors and 5xx answers."""
 
-    def __init__(self, *, network_retries: int = 3, backoff_seconds: float = 0.5, max_retries: int = 3) -> None:
-        super().__init__(max_retries=max_retries)
+    def __init__(
+        self,
+        *,
+        network_retries: int = 3,
+        backoff_seconds: float = 0.5,
+        max_retries: int = 3,
+        overall_max_rate: float = 30,
+        group_max_rate: float = 20,
+    ) -> None:
+        super().__init__(max_retries=max_retries, overall_max_rate=overall_max_rate, group_max_rate=group_max_rate)
         self._network_retries = network_retries
         self._backoff = backoff_seconds
 

@@ -33,6 +33,7 @@ USAGE = "请在 /ask 后面写上要查的内容，例如：\n/ask 执法文书�
 SESSIONS_KEY = "ask_sessions"
 MAX_SESSIONS = 1000
 RESULT_ACTIONS = "result_actions"  # Services.extras: list of (button text, callback prefix)
+CARD_MESSAGES = "receipt_messages"  # shared with handlers.report: message → (indicator id, period)
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,11 @@ async def show_detail(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.reply_text(full_card(entry), parse_mode=ParseMode.HTML)
+        sent = await query.message.reply_text(
+            full_card(entry) + "\n\n回复本消息发送文件，即作为本项的佐证材料。", parse_mode=ParseMode.HTML
+        )
+        # A file sent as a reply to this card attaches to this indicator (see handlers.evidence).
+        context.bot_data.setdefault(CARD_MESSAGES, {})[(sent.chat_id, sent.message_id)] = (int(raw_id), None)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

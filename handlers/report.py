@@ -110,16 +110,17 @@ async def _reporter(services: Services, update: Update) -> Reporter:
 def _store_one(
     session: Session,
     *,
-    reporter: Reporter,
+    user: tuple[int, str, bool],
     draft: ReportDraft,
-    document_id: str | None,
     now: datetime,
     update_id: int | None,
     chat_id: int,
 ) -> list[tuple[Receipt, int]]:
+    """Claim the update and store the report in one transaction."""
     if not claim_update(session, update_id, "report", now):
         return [(r, 0) for r in receipt_for_update(session, update_id)] if update_id else []
-    indicator = resolve_indicator(session, reporter, draft.number, document_id)
+    reporter = reporter_for(session, *user)
+    indicator = resolve_indicator(session, reporter, draft.number, bound_document(session, chat_id))
     receipt = store_report(
         session,
         reporter=reporter,
@@ -151,20 +152,15 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     body = message.text.split(maxsplit=1)[1] if len(message.text.split(maxsplit=1)) > 1 else ""
     lines = [line for line in body.splitlines() if line.strip()]
     services = get_services(context)
-    reporter = await _reporter(services, update)
-    document_id = await services.db.run(bound_document, message.chat_id)
-    if not lines:
-        await _guided_start(message, services, reporter, document_id)
-        return
     now = services.clock()
-    if len(lines) == 1:
+    user = update.effective_user
+    if len(lines) == 1:  # the common case: one database round trip
         try:
             draft = parse_report_line(lines[0], now.date())
             receipts = await services.db.run(
                 _store_one,
-                reporter=reporter,
+                user=(user.id, user.full_name, services.is_admin(user.id)),
                 draft=draft,
-                document_id=document_id,
                 now=now,
                 update_id=update.update_id,
                 chat_id=message.chat_id,
@@ -172,7 +168,14 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except ReportError as exc:
             await message.reply_text(str(exc))
             return
-        await _send_receipts(message, context, receipts)
+        # Committed: the receipt goes out without holding up the next update (errors still reach
+        # the error handler through PTB's task tracking).
+        context.application.create_task(_send_receipts(message, context, receipts), update=update)
+        return
+    reporter = await _reporter(services, update)
+    document_id = await services.db.run(bound_document, message.chat_id)
+    if not lines:
+        await _guided_start(message, services, reporter, document_id)
         return
     await _bulk_preview(message, context, services, reporter, document_id, lines)
 

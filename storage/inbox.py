@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import InboxUpdate
@@ -35,11 +35,10 @@ def unhandled(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def mark_handled(session: Session, update_id: int) -> None:
-    """Processing of an update finished (successfully or with an answered error)."""
-    row = session.get(InboxUpdate, update_id)
-    if row is not None:
-        row.handled = True
+def mark_handled(session: Session, update_ids: list[int]) -> None:
+    """Processing of these updates finished (successfully or with an answered error)."""
+    if update_ids:
+        session.execute(update(InboxUpdate).where(InboxUpdate.update_id.in_(update_ids)).values(handled=True))
 
 
 def prune(session: Session, before: datetime) -> int:

@@ -107,7 +107,10 @@ def reporter_for(session: Session, telegram_user_id: int, name: str, is_admin: b
 
 
 def owners_of(session: Session, indicator_id: int) -> list[tuple[Role, Unit]]:
-    """(role, unit) of an indicator, leads first."""
+    """(role, unit) of an indicator, leads first (remembered for the rest of the transaction)."""
+    cache: dict[int, list[tuple[Role, Unit]]] = session.info.setdefault("owners_of", {})
+    if indicator_id in cache:
+        return cache[indicator_id]
     rows = session.execute(
         select(Assignment.role, Unit)
         .join(Unit, Unit.id == Assignment.unit_id)
@@ -120,6 +123,7 @@ def owners_of(session: Session, indicator_id: int) -> list[tuple[Role, Unit]]:
         if (role, unit.id) not in seen:
             seen.add((role, unit.id))
             result.append((role, unit))
+    cache[indicator_id] = result
     return result
 
 
@@ -178,12 +182,9 @@ def deadline_day_for(document: Document | None) -> int:
 # ------------------------------------------------------------------ storing
 
 
-def new_short_id(session: Session) -> str:
-    """A short receipt id not used yet (e.g. ``R7K2QX``)."""
-    while True:
-        short_id = "R" + "".join(secrets.choice(_SHORT_ID_ALPHABET) for _ in range(5))
-        if session.scalar(select(ProgressReport.id).where(ProgressReport.short_id == short_id)) is None:
-            return short_id
+def new_short_id() -> str:
+    """A short receipt id such as ``R7K2QXM4`` (32⁷ values; the unique constraint guards the rest)."""
+    return "R" + "".join(secrets.choice(_SHORT_ID_ALPHABET) for _ in range(7))
 
 
 @dataclass
@@ -239,7 +240,7 @@ def store_report(
         or 0
     ) + 1
     report = ProgressReport(
-        short_id=new_short_id(session),
+        short_id=new_short_id(),
         indicator_id=indicator.id,
         unit_id=unit.id,
         period=period.period,

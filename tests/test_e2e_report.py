@@ -250,3 +250,35 @@ async def test_report_button_on_a_search_answer(chat: Chat, seeded_bot: object, 
     await chat.press(STAFF, confirm, 0)
     [report] = rows(seeded_copy_url, ProgressReport)
     assert report.text == "发文清理" and report.status == ReportStatus.DONE  # a repeated status word is taken off
+
+
+async def test_file_replying_to_a_detail_card_and_during_guided_report(
+    chat: Chat, sandbox: BotApiSandbox, seeded_bot: object, seeded_copy_url: str
+) -> None:
+    await setup_unit_group(chat)
+    [answer] = await chat.say(STAFF, "/ask 规范性文件发文数量")
+    [card] = await chat.press(STAFF, answer, 0)  # 详情
+    assert card.text.endswith("回复本消息发送文件，即作为本项的佐证材料。")
+    before = len(sandbox.messages_to(GROUP["id"]))
+    sandbox.send_document(GROUP, STAFF, PDF, "发文清单.pdf", reply_to=card.message_id)
+    [saved] = await asyncio.to_thread(sandbox.wait_for_messages, GROUP["id"], 1, after=before)
+    assert "已保存材料：发文清单.pdf" in saved.text
+    [menu] = await chat.say(STAFF, "/report")
+    [question] = await chat.press(STAFF, menu, 0)
+    await chat.press(STAFF, question, 0)
+    before = len(sandbox.messages_to(GROUP["id"]))
+    sandbox.send_document(GROUP, STAFF, PDF + b"%v2", "过程材料.pdf")
+    [during] = await asyncio.to_thread(sandbox.wait_for_messages, GROUP["id"], 1, after=before)
+    assert "已保存材料：过程材料.pdf" in during.text
+    assert len(rows(seeded_copy_url, Attachment)) == 2
+
+
+def test_partial_downloads_are_dropped_at_start(tmp_path: Path) -> None:
+    from storage.blobs import BlobStore
+
+    store = BlobStore(tmp_path)
+    partial = store.temp_path("crashed")
+    partial.write_bytes(b"half a file")
+    store.prepare()
+    assert not partial.exists()
+    assert list(tmp_path.rglob("*")) == [tmp_path / "tmp"]
