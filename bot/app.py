@@ -22,6 +22,7 @@ import handlers
 from bot.config import Config
 from bot.durable import DurableApplication, InboxBot, replay_unhandled
 from bot.ratelimit import RetryingRateLimiter
+from bot.reminders import schedule
 from handlers import registry
 from handlers.ask import RESULT_ACTIONS
 from handlers.deps import SERVICES_KEY, Clock, Services
@@ -29,6 +30,7 @@ from handlers.tables import TABLES_CHANGED
 from knowledge.search_service import SearchService
 from storage.blobs import BlobStore
 from storage.db import Database
+from storage.reminders import seed_rules
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,10 @@ def build_application(
         services.extras.setdefault(TABLES_CHANGED, []).append(search.refresh)
         log.info("search index: %d indicators in %.2f s", index.size, index.build_seconds)
         app.bot_data[SERVICES_KEY] = services
+        await asyncio.to_thread(db.call, seed_rules, datetime.now(config.timezone))
+        services.extras[TABLES_CHANGED].append(lambda: db.call(seed_rules, datetime.now(config.timezone)))
+        if config.reminders_enabled:
+            schedule(app)
         bot.attach_inbox(db)
         if isinstance(app, DurableApplication):
             app.inbox = db

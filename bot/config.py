@@ -64,6 +64,7 @@ class Config:
     retry_backoff_seconds: float = 0.5
     max_sends_per_second: float = 30.0
     allowed_file_types: tuple[str, ...] = ()
+    reminders_enabled: bool = True
 
     @property
     def file_base_url(self) -> str:
@@ -156,7 +157,12 @@ def load_config(
     if unknown:
         raise ConfigError("TAIZHANG_ALLOWED_FILE_TYPES", f"无效的文件类型：{'、'.join(unknown)}（例如 pdf,docx,jpg）")
 
+    reminders_text = values.get("TAIZHANG_REMINDERS", "").strip().lower() or "on"
+    if reminders_text not in {"on", "off", "1", "0", "true", "false"}:
+        raise ConfigError("TAIZHANG_REMINDERS", f"“{reminders_text}”应为 on 或 off")
+
     return Config(
+        reminders_enabled=reminders_text in {"on", "1", "true"},
         allowed_file_types=allowed or ALLOWED_TYPES,
         max_sends_per_second=max_sends,
         bot_token=Secret(token),

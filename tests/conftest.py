@@ -85,6 +85,7 @@ def config(sandbox: BotApiSandbox, db_url: str, tmp_path: Path) -> Config:
             "TAIZHANG_DATABASE_URL": db_url,
             "TAIZHANG_FILES_DIR": str(tmp_path / "files"),
             "TAIZHANG_ADMINS": "1001",
+            "TAIZHANG_REMINDERS": "off",  # tests drive the reminder engine with their own clock
         }
     )
 
@@ -148,6 +149,7 @@ async def seeded_bot(
             "TAIZHANG_DATABASE_URL": seeded_copy_url,
             "TAIZHANG_FILES_DIR": str(tmp_path / "files"),
             "TAIZHANG_ADMINS": "1001",
+            "TAIZHANG_REMINDERS": "off",
         }
     )
     app = build_application(config, clock=clock)
