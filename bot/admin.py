@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,59 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(f"{flag}：“{text}”不是有效日期（应为 YYYY-MM-DD，例如 2026-09-25）") from None
+
+
+def cmd_reminders_plan(args: argparse.Namespace) -> int:
+    """Print what the scheduler would send in a window (the same planning function)."""
+    from bot.reminders import planned
+    from storage.reminders import seed_rules
+
+    config = load_config(require_token=False)
+    start = datetime.combine(_day(args.start, "--from"), time.min, tzinfo=config.timezone)
+    end = datetime.combine(_day(args.end, "--to"), time.max, tzinfo=config.timezone)
+    if end < start:
+        print("--to 不能早于 --from", file=sys.stderr)
+        return 2
+    database = _database()
+    try:
+        database.call(seed_rules, datetime.now(config.timezone))
+        occurrences, calendar = planned(database, start, end)
+    finally:
+        database.dispose()
+    for occurrence in occurrences:
+        if args.json:
+            print(json.dumps(occurrence.as_json(), ensure_ascii=False))
+        else:
+            who = {"unit": "单位群", "coordinator": "协调群", "overdue": "协调群（逾期通报）"}[occurrence.audience]
+            print(
+                f"{occurrence.when:%Y-%m-%d %H:%M} {who} {occurrence.chat_id} 规则{occurrence.rule_id}"
+                f" {occurrence.title} 期间 {occurrence.period} 截止 {occurrence.deadline}"
+            )
+    if calendar.missing_years:
+        years = "、".join(str(y) for y in sorted(calendar.missing_years))
+        print(f"注意：节假日库没有 {years} 年的数据，按周末计算", file=sys.stderr)
+    return 0
+
+
+def cmd_calendar_add(args: argparse.Namespace) -> int:
+    """Enter a holiday or make-up workday (takes precedence over the library)."""
+    from storage.reminders import set_calendar_day
+
+    day = _day(args.day, "日期")
+    database = _database()
+    try:
+        database.call(set_calendar_day, day, args.kind == "workday", args.note or "")
+    finally:
+        database.dispose()
+    print(f"已记录：{day} 为{'工作日（调休上班）' if args.kind == 'workday' else '休息日'}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the table subcommands to the ``taizhang`` parser."""
     imp = sub.add_parser("import", help="导入指标表（.txt/.docx/.xlsx）")
@@ -170,6 +223,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     search.add_argument("--document", help="只查这个文档")
     search.add_argument("--stdin", action="store_true", help="从标准输入每行读一个问题，每行输出一个 JSON")
     search.set_defaults(func=cmd_search)
+
+    reminders = sub.add_parser("reminders", help="截止日提醒")
+    reminders_sub = reminders.add_subparsers(dest="reminders_command", required=True)
+    plan_parser = reminders_sub.add_parser("plan", help="列出某段时间内将要发送的提醒")
+    plan_parser.add_argument("--from", dest="start", required=True, help="开始日期 YYYY-MM-DD")
+    plan_parser.add_argument("--to", dest="end", required=True, help="结束日期 YYYY-MM-DD")
+    plan_parser.add_argument("--json", action="store_true", help="每行一个 JSON 对象")
+    plan_parser.set_defaults(func=cmd_reminders_plan)
+
+    calendar_parser = sub.add_parser("calendar", help="节假日与调休")
+    calendar_sub = calendar_parser.add_subparsers(dest="calendar_command", required=True)
+    add_day = calendar_sub.add_parser("add", help="录入一天：holiday（放假）或 workday（调休上班）")
+    add_day.add_argument("day", help="日期 YYYY-MM-DD")
+    add_day.add_argument("kind", choices=["holiday", "workday"])
+    add_day.add_argument("note", nargs="?", default="", help="说明，如 春节")
+    add_day.set_defaults(func=cmd_calendar_add)
 
     tpl = sub.add_parser("template", help="把已导入的表写成可编辑、可重新导入的 xlsx")
     tpl.add_argument("--out", required=True, help="输出文件，如 tables.xlsx")

@@ -117,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
         return 130
+    except SystemExit as exc:  # argument errors of our own, already phrased in Chinese
+        if isinstance(exc.code, str):
+            return _fail(exc.code, 2)
+        raise
 
 
 if __name__ == "__main__":

@@ -138,8 +138,15 @@ async def tick(bot: Bot, services: Services, now: datetime) -> list[Occurrence]:
     """Send every due, unclaimed occurrence; returns those sent."""
     db = services.db
     occurrences, calendar = planned(db, now - LOOKBACK, now)
+    latest: dict[tuple[int, int, str, object], Occurrence] = {}
+    for occurrence in occurrences:  # after downtime, only the latest missed reminder of a deadline goes out
+        latest[(occurrence.rule_id, occurrence.chat_id, occurrence.audience, occurrence.deadline)] = occurrence
     sent: list[Occurrence] = []
     for occurrence in occurrences:
+        superseded = latest[(occurrence.rule_id, occurrence.chat_id, occurrence.audience, occurrence.deadline)]
+        if superseded is not occurrence:
+            db.call(claim, occurrence.rule_id, occurrence.key, occurrence.chat_id, now, "superseded")
+            continue
         if _is_stale(occurrence, now):
             if db.call(claim, occurrence.rule_id, occurrence.key, occurrence.chat_id, now, "skipped"):
                 log.info("reminder %s for chat %s skipped: the deadline has passed", occurrence.key, occurrence.chat_id)

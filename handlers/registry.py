@@ -18,6 +18,7 @@ MODULE_NAMES: tuple[str, ...] = (
     "handlers.members",
     "handlers.report",
     "handlers.evidence",
+    "handlers.deadlines",
     "handlers.ask",
     "handlers.fallback",
 )
