@@ -36,7 +36,7 @@ from storage.reminders import (
 
 log = logging.getLogger(__name__)
 
-LOOKBACK = timedelta(days=3)
+LOOKBACK = timedelta(days=14)  # long enough to span the 国庆/春节 holidays after downtime
 INTERVAL_SECONDS = 60
 
 
