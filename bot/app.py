@@ -21,6 +21,7 @@ from telegram.request import HTTPXRequest
 import handlers
 from bot.config import Config
 from bot.durable import DurableApplication, InboxBot, replay_unhandled
+from bot.ordering import PerChatUpdateProcessor
 from bot.ratelimit import RetryingRateLimiter
 from bot.reminders import schedule
 from handlers import registry
@@ -104,7 +105,7 @@ def build_application(
         .application_class(DurableApplication)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .concurrent_updates(False)
+        .concurrent_updates(PerChatUpdateProcessor(8))
     )
     app: Application = builder.build()  # type: ignore[type-arg]
     handlers.register_all(app)

@@ -157,7 +157,7 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(lines) == 1:  # the common case: one database round trip
         try:
             draft = parse_report_line(lines[0], now.date())
-            receipts = await services.db.run(
+            receipts = await services.db.run_retrying(
                 _store_one,
                 user=(user.id, user.full_name, services.is_admin(user.id)),
                 draft=draft,
@@ -168,9 +168,9 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except ReportError as exc:
             await message.reply_text(str(exc))
             return
-        # Committed: the receipt goes out without holding up the next update (errors still reach
-        # the error handler through PTB's task tracking).
-        context.application.create_task(_send_receipts(message, context, receipts), update=update)
+        # Committed. The update counts as handled only once the receipt is out, so a crash in
+        # between replays it and the (duplicate-safe) receipt is sent again.
+        await _send_receipts(message, context, receipts)
         return
     reporter = await _reporter(services, update)
     document_id = await services.db.run(bound_document, message.chat_id)

@@ -19,7 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,17 @@ class Database:
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Like :meth:`call`, on a worker thread (for handlers and jobs)."""
         return await asyncio.to_thread(self.call, fn, *args, **kwargs)
+
+    async def run_retrying(self, fn: Callable[..., T], *args: Any, attempts: int = 3, **kwargs: Any) -> T:
+        """Like :meth:`run`, retrying when a concurrent writer took the same unique slot
+        (two reports computing the same next version); each attempt is a fresh transaction."""
+        for attempt in range(attempts):
+            try:
+                return await self.run(fn, *args, **kwargs)
+            except IntegrityError:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def dispose(self) -> None:
         """Close all pooled connections."""
