@@ -276,10 +276,14 @@ def contacts(lines: list[str]) -> list[ContactPerson]:
     return found
 
 
-def read_text_document(text: str, doc_id: str) -> ParsedDocument:
-    """Parse a whole text export into a :class:`ParsedDocument`."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    indicators, warnings = read_indicators(lines)
+def assemble_document(
+    doc_id: str, lines: list[str], indicators: list[ParsedIndicator], warnings: list[str] | None = None
+) -> ParsedDocument:
+    """A document from its text lines (for metadata, rules, contacts) and its indicators."""
+    if not indicators:
+        raise NotATableError(
+            "没有找到指标表（表头应包含 一级指标/二级指标/三级指标/序号/测评方法/上报资料/牵头单位 等列名）"
+        )
     known = _known_issuer(lines)
     issuer = known.issuer if known else _first_nonempty(lines)[:40]
     return ParsedDocument(
@@ -289,7 +293,14 @@ def read_text_document(text: str, doc_id: str) -> ParsedDocument:
         short_name=known.short_name if known else issuer,
         kind=known.kind if known else "table",
         indicators=indicators,
-        reporting_rules=reporting_rules(text),
+        reporting_rules=reporting_rules("\n".join(lines)),
         contacts=contacts(lines),
-        warnings=warnings,
+        warnings=warnings or [],
     )
+
+
+def read_text_document(text: str, doc_id: str) -> ParsedDocument:
+    """Parse a whole text export into a :class:`ParsedDocument`."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    indicators, warnings = read_indicators(lines)
+    return assemble_document(doc_id, lines, indicators, warnings)

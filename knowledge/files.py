@@ -17,13 +17,7 @@ from charset_normalizer import from_bytes
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
-from knowledge.documents import (
-    NotATableError,
-    _known_issuer,
-    _title,
-    read_text_document,
-    reporting_rules,
-)
+from knowledge.documents import NotATableError, assemble_document, read_text_document
 from knowledge.model import ParsedDocument, ParsedIndicator
 from knowledge.readers.grid import Row, read_grid
 
@@ -113,24 +107,6 @@ def read_document_file(
     return read_document_bytes(path.read_bytes(), path.name, document_id=document_id, max_bytes=max_bytes)
 
 
-def _document(doc_id: str, lines: list[str], indicators: list[ParsedIndicator]) -> ParsedDocument:
-    if not indicators:
-        raise NotATableError(
-            "没有找到指标表（表头应包含 一级指标/二级指标/三级指标/序号/测评方法/上报资料/牵头单位 等列名）"
-        )
-    known = _known_issuer(lines)
-    issuer = known.issuer if known else next((line.strip() for line in lines if line.strip()), "")[:40]
-    return ParsedDocument(
-        doc_id=doc_id,
-        title=_title(lines),
-        issuer=issuer,
-        short_name=known.short_name if known else issuer,
-        kind=known.kind if known else "table",
-        indicators=indicators,
-        reporting_rules=reporting_rules("\n".join(lines)),
-    )
-
-
 def _read_docx(data: bytes, doc_id: str) -> ParsedDocument:
     from docx import Document as open_docx
 
@@ -148,7 +124,7 @@ def _read_docx(data: bytes, doc_id: str) -> ParsedDocument:
                 previous = cell._tc
             rows.append((table_index * 1000 + row_index, cells))
         indicators += read_grid(rows)
-    return _document(doc_id, lines, indicators)
+    return assemble_document(doc_id, lines, indicators)
 
 
 def _read_xlsx(data: bytes, stem: str, document_id: str | None) -> list[ParsedDocument]:
@@ -176,7 +152,7 @@ def _read_xlsx(data: bytes, stem: str, document_id: str | None) -> list[ParsedDo
                 or (stem if len(sheets) == 1 else f"{stem}_{re.sub(r'[^0-9A-Za-z一-龥_-]', '', sheet.title)}")
             )
             text_lines = [meta.get("发文单位", ""), meta.get("标题", ""), sheet.title]
-            parsed = _document(doc_id, text_lines, indicators)
+            parsed = assemble_document(doc_id, text_lines, indicators)
             if meta:
                 parsed.title = meta.get("标题", parsed.title)
                 parsed.issuer = meta.get("发文单位", parsed.issuer)
