@@ -19,6 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot import channels
 from handlers.deps import SERVICES_KEY, Services
 from knowledge.reminders import OVERDUE, UNIT, ChatSpec, Occurrence, RuleSpec, plan
 from knowledge.workdays import WorkCalendar, weekday_name
@@ -62,7 +63,9 @@ def rule_specs(session: Session) -> list[RuleSpec]:
 def chat_specs(session: Session) -> list[ChatSpec]:
     """Active chat bindings as plain values."""
     return [
-        ChatSpec(b.chat_id, b.kind.value, b.document_id, b.unit_id, b.title)
+        ChatSpec(
+            b.chat_id, b.kind.value, b.document_id, b.unit_id, b.title, b.webhook_kind, b.webhook_url, b.webhook_secret
+        )
         for b in session.scalars(select(ChatBinding).where(ChatBinding.active.is_(True)).order_by(ChatBinding.id))
     ]
 
@@ -138,6 +141,9 @@ async def tick(bot: Bot, services: Services, now: datetime) -> list[Occurrence]:
     """Send every due, unclaimed occurrence; returns those sent."""
     db = services.db
     occurrences, calendar = planned(db, now - LOOKBACK, now)
+    with db.session_scope() as session:
+        webhooks = {c.chat_id: (c.webhook_kind, c.webhook_url, c.webhook_secret) for c in chat_specs(session)
+                    if c.webhook_kind and c.webhook_url}  # fmt: skip
     latest: dict[tuple[int, int, str, object], Occurrence] = {}
     for occurrence in occurrences:  # after downtime, only the latest missed reminder of a deadline goes out
         latest[(occurrence.rule_id, occurrence.chat_id, occurrence.audience, occurrence.deadline)] = occurrence
@@ -158,6 +164,10 @@ async def tick(bot: Bot, services: Services, now: datetime) -> list[Occurrence]:
             db.call(finish, occurrence.rule_id, occurrence.key, occurrence.chat_id, "nothing_due", "", now)
             continue
         status, detail = await _send(bot, db, occurrence.chat_id, text)
+        webhook = webhooks.get(occurrence.chat_id)
+        if webhook is not None:  # the same text to the group's WeCom/DingTalk/Feishu robot
+            problem = await channels.post(webhook[0], webhook[1], webhook[2], text)
+            detail = (detail + f" webhook: {problem}").strip() if problem else detail
         db.call(finish, occurrence.rule_id, occurrence.key, occurrence.chat_id, status, detail, now)
         if status == "sent":
             sent.append(occurrence)

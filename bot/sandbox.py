@@ -42,11 +42,13 @@ BOT_USERNAME = "taizhang_sandbox_bot"
 class Fault:
     """A failure to answer a method with, ``times`` times in a row."""
 
-    kind: str  # "retry_after" | "server_error" | "slow" | "drop"
+    kind: str  # "retry_after" | "server_error" | "slow" | "drop" | "error"
     times: int = 1
     retry_after: int = 1
     delay: float = 0.0
     status: int = 500
+    description: str = ""
+    parameters: JSONDict = field(default_factory=dict)
 
     @classmethod
     def retry_after_seconds(cls, seconds: int = 1, times: int = 1) -> Fault:
@@ -62,6 +64,11 @@ class Fault:
     def slow(cls, delay: float, times: int = 1) -> Fault:
         """Answer normally after ``delay`` seconds."""
         return cls("slow", times=times, delay=delay)
+
+    @classmethod
+    def error(cls, status: int, description: str, times: int = 1, **parameters: Any) -> Fault:
+        """Any Bot API error, e.g. 403 “bot was kicked” or 400 with ``migrate_to_chat_id``."""
+        return cls("error", times=times, status=status, description=description, parameters=parameters)
 
     @classmethod
     def drop(cls, times: int = 1) -> Fault:
@@ -820,6 +827,9 @@ def _make_handler(sandbox: BotApiSandbox) -> type[BaseHTTPRequestHandler]:
                     return
                 if fault.kind == "server_error":
                     self._send_json(fault.status, _error(fault.status, "Internal Server Error"))
+                    return
+                if fault.kind == "error":
+                    self._send_json(fault.status, _error(fault.status, fault.description, **fault.parameters))
                     return
                 if fault.kind == "drop":
                     self.close_connection = True

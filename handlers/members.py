@@ -9,7 +9,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from handlers.deps import get_services
-from storage.membership import add_member, bind_chat, decide_join, request_join
+from storage.membership import WEBHOOK_KINDS, add_member, bind_chat, decide_join, request_join, set_webhook
 from storage.models import ChatKind, MemberRole
 from storage.progress import ReportError, reporter_for
 
@@ -17,6 +17,7 @@ COMMANDS = [
     ("join", "登记所属单位：/join 法规科 刘海利"),
     ("bind", "绑定本群（协调人）：/bind 法规科 或 /bind 协调"),
     ("addmember", "直接添加成员（协调人）：/addmember 用户ID 单位 姓名"),
+    ("webhook", "提醒同步到企业微信/钉钉/飞书群机器人（协调人）：/webhook wecom 地址"),
 ]
 
 
@@ -161,8 +162,34 @@ async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(f"已将本群绑定为{what}{scope}。")
 
 
+async def webhook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/webhook wecom|dingtalk|feishu URL [密钥] or /webhook off, in a bound group."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return
+    if not await is_coordinator(update, context):
+        await message.reply_text("只有法规科协调人或管理员可以设置群机器人。")
+        return
+    args = context.args or []
+    services = get_services(context)
+    try:
+        if args[:1] == ["off"]:
+            await services.db.run(set_webhook, chat.id, "", "", "")
+            await message.reply_text("已停止向群机器人同步提醒。")
+            return
+        if len(args) < 2 or args[0] not in WEBHOOK_KINDS or not args[1].startswith("https://"):
+            raise ReportError("用法：/webhook wecom|dingtalk|feishu https://… [签名密钥]，或 /webhook off")
+        await services.db.run(set_webhook, chat.id, args[0], args[1], args[2] if len(args) > 2 else "")
+    except ReportError as exc:
+        await message.reply_text(str(exc))
+        return
+    names = {"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
+    await message.reply_text(f"已设置：本群的提醒会同步发到{names[args[0]]}群机器人。")
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Register membership and binding commands."""
+    app.add_handler(CommandHandler("webhook", webhook))
     app.add_handler(CommandHandler("join", join))
     app.add_handler(CommandHandler("addmember", add))
     app.add_handler(CommandHandler("bind", bind))

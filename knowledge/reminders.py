@@ -44,6 +44,9 @@ class ChatSpec:
     document_id: str | None
     unit_id: int | None
     title: str = ""
+    webhook_kind: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Occurrence:
     unit_id: int | None
     document_id: str | None
     rule_kind: str = "monthly_unit"
+    webhook_kind: str = ""
 
     def as_json(self) -> dict[str, object]:
         """The shape of ``taizhang reminders plan --json``."""
@@ -73,6 +77,7 @@ class Occurrence:
             "period": self.period,
             "title": self.title,
             "key": self.key,
+            "channel": self.webhook_kind or "telegram",
         }
 
 

@@ -24,6 +24,7 @@ from storage.models import (
 from storage.progress import ReportError, find_unit
 
 COORDINATOR_WORDS = ("协调", "协调组", "协调人", "法规科协调", "coordinator")
+WEBHOOK_KINDS = ("wecom", "dingtalk", "feishu")  # 企业微信, 钉钉, 飞书 group robots
 
 
 def _unit_or_error(session: Session, name: str) -> Unit:
@@ -221,3 +222,11 @@ def chat_binding(session: Session, chat_id: int) -> BindingView | None:
         unit.name if unit else "",
         (document.short_name or document.id) if document else "",
     )
+
+
+def set_webhook(session: Session, chat_id: int, kind: str, url: str, secret: str) -> None:
+    """Name (or clear) the group-robot webhook a bound chat's reminders are copied to."""
+    binding = session.scalar(select(ChatBinding).where(ChatBinding.chat_id == chat_id))
+    if binding is None:
+        raise ReportError("本群还没有绑定，请先 /bind")
+    binding.webhook_kind, binding.webhook_url, binding.webhook_secret = kind, url, secret

@@ -25,6 +25,7 @@ EXPECTED_HELP = (
     "/join — 登记所属单位：/join 法规科 刘海利\n"
     "/bind — 绑定本群（协调人）：/bind 法规科 或 /bind 协调\n"
     "/addmember — 直接添加成员（协调人）：/addmember 用户ID 单位 姓名\n"
+    "/webhook — 提醒同步到企业微信/钉钉/飞书群机器人（协调人）：/webhook wecom 地址\n"
     "/report — 报进度：/report 31 已完成 具体情况（可多行；单独 /report 逐项填报）\n"
     "/status — 本单位本期报送情况（协调人可 /status 单位）\n"
     "/history — 某项指标的全部报送记录：/history 31\n"
@@ -57,7 +58,7 @@ async def test_help_with_bot_name_in_group(sandbox: BotApiSandbox, bot_app: obje
 
 async def test_commands_are_published_at_start(sandbox: BotApiSandbox, bot_app: object) -> None:
     assert [c["command"] for c in sandbox.commands] == [
-        "start", "help", "import", "join", "bind", "addmember", "report", "status", "history", "files", "deadline", "ask",
+        "start", "help", "import", "join", "bind", "addmember", "webhook", "report", "status", "history", "files", "deadline", "ask",
     ]  # fmt: skip
     assert sandbox.commands[0]["description"] == "开始使用台账助手"
 
