@@ -16,10 +16,13 @@ from knowledge.workdays import weekday_name
 from storage.chats import bound_document
 from storage.models import RuleKind
 from storage.progress import ReportError
-from storage.reminders import add_one_off, list_rules, remove_rule
+from storage.reminders import add_one_off, list_rules, remove_rule, set_monthly_day
 
-COMMANDS = [("deadline", "截止日期（协调人）：/deadline add 2026-12-10 自查报告 [单位…]、list、remove 编号")]
-USAGE = "用法：\n/deadline add 2026-12-10 自查报告 [单位 …]\n/deadline list\n/deadline remove 编号"
+COMMANDS = [("deadline", "截止日期（协调人）：/deadline add 2026-12-10 自查报告 [单位…]、list、remove 编号、day 3")]
+USAGE = (
+    "用法：\n/deadline add 2026-12-10 自查报告 [单位 …]\n/deadline list\n/deadline remove 编号\n"
+    "/deadline day 3（各单位每月报送日）\n/deadline coordday 5（法规科每月上报日）"
+)
 
 
 def _parse_date(text: str) -> date:
@@ -38,7 +41,7 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     args = context.args or []
-    if not args or args[0] not in {"add", "list", "remove"}:
+    if not args or args[0] not in {"add", "list", "remove", "day", "coordday"}:
         await message.reply_text(USAGE)
         return
     if args[0] != "list" and not await is_coordinator(update, context):
@@ -57,6 +60,15 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )  # fmt: skip
             scope = f"，对象：{'、'.join(args[3:])}" if args[3:] else "，对象：全部单位群"
             text = f"已添加截止日期（编号 {rule.id}）：{due:%Y-%m-%d}（{weekday_name(due)}）{escape(args[2])}{scope}"
+        elif args[0] in {"day", "coordday"}:
+            if len(args) < 2 or not args[1].isdigit():
+                raise ReportError(USAGE)
+            document_id = await services.db.run(bound_document, message.chat_id)
+            rule = await services.db.run(
+                set_monthly_day, document_id, args[0] == "coordday", int(args[1]), services.clock()
+            )
+            who = "法规科每月上报日" if args[0] == "coordday" else "各单位每月报送日"
+            text = f"已设置{who}：每月{rule.day_of_month}日（规则 {rule.id}）"
         elif args[0] == "remove":
             if len(args) < 2 or not args[1].isdigit():
                 raise ReportError("用法：/deadline remove 编号（/deadline list 查看编号）")

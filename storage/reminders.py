@@ -201,3 +201,27 @@ def coordinator_chat_ids(session: Session) -> list[int]:
             select(ChatBinding.chat_id).where(ChatBinding.kind == ChatKind.COORDINATOR, ChatBinding.active.is_(True))
         )
     )
+
+
+def set_monthly_day(
+    session: Session, document_id: str | None, coordinator: bool, day: int, now: datetime
+) -> ReminderRule:
+    """Change (or create) the monthly unit or coordinator deadline day of a programme."""
+    if not 1 <= day <= 31:
+        raise ReportError(f"{day} 不是有效的日期（1–31；小月会自动提前到月底）")
+    kind = RuleKind.MONTHLY_COORDINATOR if coordinator else RuleKind.MONTHLY_UNIT
+    query = select(ReminderRule).where(ReminderRule.kind == kind, ReminderRule.active.is_(True))
+    query = (
+        query.where(ReminderRule.document_id == document_id)
+        if document_id
+        else query.where(ReminderRule.document_id.is_(None))
+    )
+    rule = session.scalars(query).first()
+    if rule is None:
+        rule = ReminderRule(kind=kind, document_id=document_id, title="汇总上报" if coordinator else "月度进展报送",
+                            remind_working_days_before=[2, 0], overdue_notice=not coordinator, source="协调人",
+                            created_at=now)  # fmt: skip
+        session.add(rule)
+    rule.day_of_month = day
+    session.flush()
+    return rule

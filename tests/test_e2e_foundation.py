@@ -30,7 +30,7 @@ EXPECTED_HELP = (
     "/status — 本单位本期报送情况（协调人可 /status 单位）\n"
     "/history — 某项指标的全部报送记录：/history 31\n"
     "/files — 查看并重发某项指标本期的佐证材料：/files 31\n"
-    "/deadline — 截止日期（协调人）：/deadline add 2026-12-10 自查报告 [单位…]、list、remove 编号\n"
+    "/deadline — 截止日期（协调人）：/deadline add 2026-12-10 自查报告 [单位…]、list、remove 编号、day 3\n"
     "/ask — 查询指标：/ask 执法文书格式谁负责、/ask 李建伟、/ask 12\n"
     "\n"
     "群聊中请用命令（如 /help），或回复我的消息。"

@@ -175,6 +175,8 @@ async def test_deadline_commands(sandbox: BotApiSandbox, seeded_bot: object, see
     assert "5. 2026-12-10（星期四） 自查报告 → 单位群" in listing
     assert "每月3日 月度进展报送" in listing
     assert (await say("/deadline remove 5")).startswith("已删除提醒规则 5")
+    assert (await say("/deadline day 2")).startswith("已设置各单位每月报送日：每月2日（规则 ")
+    assert "不是有效的日期" in await say("/deadline coordday 32")
     other = BotApiSandbox.user(4004, "赵六")
     before = len(sandbox.messages_to(COORD_GROUP))
     sandbox.send_text(chat, other, "/deadline add 2026-12-10 x")
