@@ -203,6 +203,58 @@ def cmd_calendar_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _month(text: str) -> str:
+    import re as _re
+
+    if not _re.fullmatch(r"\d{4}-\d{2}", text) or not 1 <= int(text[5:]) <= 12:
+        raise SystemExit(f"--month：“{text}”不是月份（应为 YYYY-MM，例如 2026-10）")
+    return text
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the ledger xlsx for a month."""
+    from knowledge.ledger import write_ledger
+    from storage.ledger import ledger
+    from storage.progress import ReportError
+
+    config = load_config(require_token=False)
+    period = _month(args.month)
+    now = datetime.now(config.timezone)
+    if period > f"{now:%Y-%m}":
+        print(f"{period} 还没有到，不能导出未来月份", file=sys.stderr)
+        return 2
+    database = _database()
+    try:
+        units = database.call(ledger, period, args.unit, args.document)
+    except ReportError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    write_ledger(units, period, Path(args.out), now)
+    reported = sum(u.reported for u in units)
+    total = sum(len(u.rows) for u in units)
+    print(f"已导出 {len(units)} 个单位、{total} 项指标（已报 {reported} 项）到 {args.out}")
+    return 0
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    """Zip a month's evidence with its manifest."""
+    from knowledge.ledger import write_bundle
+    from knowledge.normalize import number_key
+    from storage.ledger import evidence
+
+    period = _month(args.month)
+    database = _database()
+    try:
+        files = database.call(evidence, period, number_key(args.number) if args.number else None)
+    finally:
+        database.dispose()
+    added, missing = write_bundle(files, Path(args.out))
+    print(f"已打包 {added} 个文件到 {args.out}" + (f"；{len(missing)} 个文件在磁盘上缺失（见清单）" if missing else ""))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the table subcommands to the ``taizhang`` parser."""
     imp = sub.add_parser("import", help="导入指标表（.txt/.docx/.xlsx）")
@@ -239,6 +291,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_day.add_argument("kind", choices=["holiday", "workday"])
     add_day.add_argument("note", nargs="?", default="", help="说明，如 春节")
     add_day.set_defaults(func=cmd_calendar_add)
+
+    export = sub.add_parser("export", help="导出某月的工作台账 xlsx")
+    export.add_argument("--month", required=True, help="月份 YYYY-MM")
+    export.add_argument("--unit", help="只导出这个单位")
+    export.add_argument("--document", help="只导出这个文档")
+    export.add_argument("--out", required=True, help="输出文件，如 ledger.xlsx")
+    export.set_defaults(func=cmd_export)
+
+    bundle = sub.add_parser("bundle", help="打包某月的佐证材料（zip + 清单.xlsx）")
+    bundle.add_argument("--month", required=True, help="月份 YYYY-MM")
+    bundle.add_argument("--number", help="只打包这个指标编号")
+    bundle.add_argument("--out", required=True, help="输出文件，如 evidence.zip")
+    bundle.set_defaults(func=cmd_bundle)
 
     tpl = sub.add_parser("template", help="把已导入的表写成可编辑、可重新导入的 xlsx")
     tpl.add_argument("--out", required=True, help="输出文件，如 tables.xlsx")

@@ -1,0 +1,102 @@
+"""/export (the ledger xlsx) and /bundle (the evidence zip) in chat."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tempfile
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from handlers.deps import Services, get_services
+from knowledge.ledger import write_bundle, write_ledger
+from knowledge.normalize import number_key
+from storage.ledger import evidence, ledger
+from storage.progress import ReportError, previous_month, reporter_for
+
+COMMANDS = [
+    ("export", "导出工作台账 xlsx：/export [2026-10] [单位]"),
+    ("bundle", "打包佐证材料 zip：/bundle [2026-10] [指标编号]"),
+]
+UPLOAD_LIMIT = 50 * 1024 * 1024
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+def _period(args: list[str], services: Services) -> tuple[str, list[str]]:
+    now = services.clock()
+    if args and (match := _MONTH_RE.match(args[0])):
+        year, month = int(match.group(1)), int(match.group(2))
+        if not 1 <= month <= 12:
+            raise ReportError(f"“{args[0]}”不是月份（例如 2026-10）")
+        period = f"{year:04d}-{month:02d}"
+        if period > f"{now:%Y-%m}":
+            raise ReportError(f"{period} 还没有到，不能导出未来月份")
+        return period, args[1:]
+    return previous_month(now.date()), args
+
+
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The ledger of a month (coordinators: any unit or all; members: their own unit)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = get_services(context)
+    try:
+        period, rest = _period(list(context.args or []), services)
+        reporter = await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
+        unit = " ".join(rest) or None
+        if not reporter.is_coordinator:
+            if reporter.unit_id is None:
+                raise ReportError("请先发送 /join 单位 姓名 登记所属单位")
+            if unit and unit != reporter.unit_name:
+                raise ReportError("只能导出本单位的台账；导出其他单位请联系法规科")
+            unit = reporter.unit_name
+        units = await services.db.run(ledger, period, unit)
+    except ReportError as exc:
+        await message.reply_text(str(exc))
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"工作台账_{period}{('_' + unit) if unit else ''}.xlsx"
+        await asyncio.to_thread(write_ledger, units, period, path, services.clock())
+        reported = sum(u.reported for u in units)
+        total = sum(len(u.rows) for u in units)
+        await message.reply_document(
+            path, filename=path.name, caption=f"{period} 工作台账：{len(units)} 个单位，已报 {reported}/{total} 项"
+        )
+
+
+async def bundle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The evidence zip of a month (or of one indicator number), coordinators only."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = get_services(context)
+    try:
+        period, rest = _period(list(context.args or []), services)
+        reporter = await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
+        if not reporter.is_coordinator:
+            raise ReportError("只有法规科协调人可以打包全部佐证材料")
+        files = await services.db.run(evidence, period, number_key(rest[0]) if rest else None)
+    except ReportError as exc:
+        await message.reply_text(str(exc))
+        return
+    if not files:
+        await message.reply_text(f"{period} 还没有佐证材料。")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"佐证材料_{period}.zip"
+        added, missing = await asyncio.to_thread(write_bundle, files, path)
+        if path.stat().st_size > UPLOAD_LIMIT:
+            await message.reply_text("打包后超过 Telegram 50 MB 的上传上限，请按指标分别打包，例如：/bundle "
+                                     f"{period} 31，或由管理员用 taizhang bundle 导出。")  # fmt: skip
+            return
+        note = f"；{len(missing)} 个文件在服务器上缺失（见清单）" if missing else ""
+        await message.reply_document(path, filename=path.name, caption=f"{period} 佐证材料：{added} 个文件{note}")
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Register /export and /bundle."""
+    app.add_handler(CommandHandler("export", export))
+    app.add_handler(CommandHandler("bundle", bundle))

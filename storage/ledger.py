@@ -1,0 +1,201 @@
+"""What goes into the ledger and the evidence bundle: per unit and period, each indicator with
+its latest report and attachments (plain rows; ``knowledge.ledger`` writes the files)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Assignment,
+    Attachment,
+    Document,
+    Indicator,
+    Person,
+    ProgressReport,
+    ReportStatus,
+    Role,
+    Unit,
+)
+from storage.progress import ReportError, find_unit
+
+
+@dataclass
+class LedgerRow:
+    """One indicator of a unit for a period."""
+
+    indicator_id: int
+    document: str
+    number: str
+    level1: str
+    text: str
+    materials: str
+    methods: list[str]
+    role: Role
+    lead_units: str
+    lead_persons: str
+    coop_units: str
+    status: ReportStatus | None
+    details: str
+    late: bool
+    reported_at: datetime | None
+    reporter: str
+    attachments: int
+
+
+@dataclass
+class UnitLedger:
+    """A unit's sheet."""
+
+    unit: str
+    rows: list[LedgerRow] = field(default_factory=list)
+
+    @property
+    def reported(self) -> int:
+        return sum(1 for r in self.rows if r.status is not None)
+
+    @property
+    def completed(self) -> int:
+        return sum(1 for r in self.rows if r.status == ReportStatus.DONE)
+
+    @property
+    def missing(self) -> list[str]:
+        return [r.number for r in self.rows if r.status is None]
+
+
+def ledger(
+    session: Session, period: str, unit_name: str | None = None, document_id: str | None = None
+) -> list[UnitLedger]:
+    """Per-unit ledgers for a period (all units owning indicators, or one)."""
+    unit_ids: list[int]
+    if unit_name:
+        unit = find_unit(session, unit_name)
+        if unit is None:
+            raise ReportError(f"找不到单位“{unit_name}”")
+        unit_ids = [unit.id]
+    else:
+        query = select(Assignment.unit_id).distinct()
+        if document_id:
+            query = query.join(Indicator, Indicator.id == Assignment.indicator_id).where(
+                Indicator.document_id == document_id
+            )
+        unit_ids = sorted(set(session.scalars(query)))
+    owners: dict[int, list[tuple[Role, str, str]]] = {}
+    for indicator_id, role, unit_label, person in session.execute(
+        select(Assignment.indicator_id, Assignment.role, Unit.name, Person.name)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .outerjoin(Person, Person.id == Assignment.person_id)
+        .order_by(Assignment.id)
+    ):
+        owners.setdefault(indicator_id, []).append((role, unit_label, person or ""))
+    result = []
+    for unit_id in unit_ids:
+        unit = session.get(Unit, unit_id)
+        assert unit is not None
+        rows_query = (
+            select(Indicator, Assignment.role, Document.short_name)
+            .join(Assignment, Assignment.indicator_id == Indicator.id)
+            .join(Document, Document.id == Indicator.document_id)
+            .where(Assignment.unit_id == unit_id)
+            .order_by(Indicator.document_id, Indicator.position)
+        )
+        if document_id:
+            rows_query = rows_query.where(Indicator.document_id == document_id)
+        latest = {
+            r.indicator_id: r
+            for r in session.scalars(
+                select(ProgressReport)
+                .where(ProgressReport.unit_id == unit_id, ProgressReport.period == period)
+                .order_by(ProgressReport.version)
+            )
+        }
+        files = dict(
+            session.execute(
+                select(Attachment.indicator_id, func.count())
+                .where(Attachment.unit_id == unit_id, Attachment.period == period)
+                .group_by(Attachment.indicator_id)
+            ).all()
+        )
+        sheet = UnitLedger(unit.name)
+        seen: set[int] = set()
+        for indicator, role, short_name in session.execute(rows_query).all():
+            if indicator.id in seen:
+                continue
+            seen.add(indicator.id)
+            report = latest.get(indicator.id)
+            who = owners.get(indicator.id, [])
+            leads = [u for r, u, _ in who if r == Role.LEAD]
+            sheet.rows.append(
+                LedgerRow(
+                    indicator.id,
+                    short_name or indicator.document_id,
+                    indicator.number,
+                    indicator.level1,
+                    indicator.text,
+                    indicator.materials,
+                    list(indicator.methods),
+                    role,
+                    "、".join(dict.fromkeys(leads)),
+                    "、".join(dict.fromkeys(p for r, _, p in who if r == Role.LEAD and p)),
+                    "、".join(dict.fromkeys(u for r, u, _ in who if r == Role.COOPERATING)),
+                    report.status if report else None,
+                    report.text if report else "",
+                    report.late if report else False,
+                    report.created_at if report else None,
+                    report.reporter_name if report else "",
+                    int(files.get(indicator.id, 0)),
+                )
+            )
+        if sheet.rows:
+            result.append(sheet)
+    if not result:
+        raise ReportError("没有可导出的指标（请先导入指标表，或检查单位名称）")
+    return result
+
+
+@dataclass
+class EvidenceFile:
+    """One attachment for the bundle manifest."""
+
+    indicator_label: str
+    level1: str
+    unit: str
+    period: str
+    original_name: str
+    size: int
+    sha256: str
+    stored_path: str
+    uploader: str
+    uploaded_at: datetime
+
+
+def evidence(session: Session, period: str, number: str | None = None) -> list[EvidenceFile]:
+    """Attachments of a period (of one indicator number, when given)."""
+    query = (
+        select(Attachment, Indicator, Unit.name, Document.short_name)
+        .join(Indicator, Indicator.id == Attachment.indicator_id)
+        .join(Document, Document.id == Indicator.document_id)
+        .outerjoin(Unit, Unit.id == Attachment.unit_id)
+        .where(Attachment.period == period)
+        .order_by(Indicator.document_id, Indicator.position, Attachment.id)
+    )
+    if number:
+        query = query.where(Indicator.key == number)
+    return [
+        EvidenceFile(
+            f"{short or indicator.document_id}/第{indicator.number}项 {indicator.text[:16]}",
+            indicator.level1,
+            unit or "",
+            period,
+            attachment.original_name,
+            attachment.size,
+            attachment.sha256,
+            attachment.stored_path,
+            attachment.uploader_name,
+            attachment.created_at,
+        )
+        for attachment, indicator, unit, short in session.execute(query).all()
+    ]

@@ -1,0 +1,135 @@
+"""The ledger xlsx and the evidence bundle: sheets, headers, exact 完成进度 cells, manifest."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot.sandbox import BotApiSandbox
+from knowledge.ledger import write_bundle, write_ledger
+from storage.blobs import BlobStore, add_attachment
+from storage.db import Database
+from storage.ledger import evidence, ledger
+from storage.models import Indicator, Member, MemberRole, MemberStatus, ReportStatus, Unit
+from storage.progress import Reporter, store_report
+from tests.conftest import SHANGHAI
+
+NOW = datetime(2026, 11, 4, 10, 0, tzinfo=SHANGHAI)
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def seed_reports(url: str, files_dir: Path) -> None:
+    db = Database(url)
+    with db.session_scope() as session:
+        unit = session.scalar(select(Unit).where(Unit.name == "法规科"))
+        assert unit is not None
+        session.add(Member(telegram_user_id=3003, display_name="王五", unit_id=unit.id, role=MemberRole.MEMBER,
+                           status=MemberStatus.ACTIVE, created_at=NOW))  # fmt: skip
+        session.flush()
+        reporter = Reporter(3003, "王五", None, unit.id, "法规科", False)
+        by_key = {i.key: i for i in session.scalars(select(Indicator).where(Indicator.document_id.like("000%")))}
+        store_report(session, reporter=reporter, indicator=by_key["12"], status=ReportStatus.DONE,
+                     details="已将发文数量压缩至3件", now=datetime(2026, 11, 2, 9, tzinfo=SHANGHAI))  # fmt: skip
+        store_report(session, reporter=reporter, indicator=by_key["13"], status=ReportStatus.IN_PROGRESS,
+                     details="=HYPERLINK(\"http://x\")正在征求意见", now=NOW)  # fmt: skip
+        store = BlobStore(files_dir)
+        temp = store.temp_path("a")
+        temp.write_bytes(PDF)
+        blob = store.commit(temp, "说明.pdf")
+        for name in ("说明.pdf", "说明.pdf"):
+            add_attachment(session, indicator=by_key["12"], unit=unit, period="2026-10", blob=blob, original_name=name,
+                           caption="", telegram_file_id="F", telegram_file_unique_id="U", uploader_id=3003,
+                           uploader_name="王五", update_id=None, now=NOW)  # fmt: skip
+            blob = type(blob)(blob.sha256[::-1], 5, "pdf", "application/pdf", str(files_dir / "gone.pdf"), False)
+    db.dispose()
+
+
+def test_ledger_sheets_headers_and_progress_cells(seeded_copy_url: str, tmp_path: Path) -> None:
+    seed_reports(seeded_copy_url, tmp_path / "files")
+    db = Database(seeded_copy_url)
+    units = db.call(ledger, "2026-10", "法规科", "000_f49af99942824fbb")
+    db.dispose()
+    out = tmp_path / "ledger.xlsx"
+    write_ledger(units, "2026-10", out, NOW, "濮阳市生态环境局")
+    workbook = load_workbook(out)
+    assert workbook.sheetnames == ["汇总", "法规科"]
+    sheet = workbook["法规科"]
+    assert sheet["A1"].value == "濮阳市生态环境局工作台账（2026年10月）"
+    assert sheet["A2"].value == "责任单位：法规科" and sheet["E2"].value == "填表时间：2026年11月04日"
+    assert [c.value for c in sheet[3]] == ["序号", "文档", "三级指标", "上报材料", "完成进度", "牵头单位",
+                                           "牵头单位责任人", "配合单位", "报送时间", "报送人", "附件数"]  # fmt: skip
+    rows = {str(r[2].value).split(".")[0]: r for r in sheet.iter_rows(min_row=4)}
+    assert rows["12"][4].value == "已完成：已将发文数量压缩至3件"
+    assert rows["12"][9].value == "王五" and rows["12"][10].value == 2
+    assert rows["13"][4].value == '未完成：=HYPERLINK("http://x")正在征求意见（逾期报送）'
+    assert rows["16"][4].value == "未报送"
+    assert sheet.freeze_panes == "A4" and sheet.print_title_rows == "$3:$3"
+    assert sheet.page_setup.orientation == "landscape"
+    summary = workbook["汇总"]
+    assert [c.value for c in summary[4]][:5] == ["法规科", len(units[0].rows), 2, 1, len(units[0].rows) - 2]
+
+
+def test_formula_like_text_is_stored_as_text(seeded_copy_url: str, tmp_path: Path) -> None:
+    seed_reports(seeded_copy_url, tmp_path / "files")
+    db = Database(seeded_copy_url)
+    units = db.call(ledger, "2026-10", "法规科")
+    db.dispose()
+    out = tmp_path / "ledger.xlsx"
+    write_ledger(units, "2026-10", out, NOW)
+    with zipfile.ZipFile(out) as archive:
+        xml = b"".join(archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/"))
+    assert b"<f>" not in xml  # no formula cell anywhere
+
+
+def test_bundle_manifest_matches_stored_files(seeded_copy_url: str, tmp_path: Path) -> None:
+    seed_reports(seeded_copy_url, tmp_path / "files")
+    db = Database(seeded_copy_url)
+    files = db.call(evidence, "2026-10")
+    db.dispose()
+    out = tmp_path / "evidence.zip"
+    added, missing = write_bundle(files, out)
+    assert (added, missing) == (1, ["说明.pdf"])
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        assert "清单.xlsx" in names
+        [pdf] = [n for n in names if n.endswith(".pdf")]
+        assert pdf.startswith("濮阳生态环境局工作台账/第12项 ")
+        assert archive.read(pdf) == PDF
+        manifest = load_workbook(io.BytesIO(archive.read("清单.xlsx")))["清单"]
+    rows = [[c.value for c in r] for r in manifest.iter_rows(min_row=2)]
+    assert rows[0][5] == hashlib.sha256(PDF).hexdigest() and rows[0][8] == "已打包"
+    assert rows[1][3].endswith("说明 (2).pdf") and rows[1][8] == "文件缺失"
+
+
+async def test_export_and_bundle_in_chat(
+    sandbox: BotApiSandbox, seeded_bot: object, seeded_copy_url: str, tmp_path: Path
+) -> None:
+    seed_reports(seeded_copy_url, tmp_path / "files")
+    staff = BotApiSandbox.user(3003, "王五")
+    chat = sandbox.private_chat(staff)
+    sandbox.send_text(chat, staff, "/export 2026-10")
+    [sent] = await asyncio.to_thread(sandbox.wait_for_messages, staff["id"], 1)
+    assert sent.kind == "document" and sent.file_name == "工作台账_2026-10_法规科.xlsx"
+    assert sent.text.startswith("2026-10 工作台账：1 个单位，已报 2/")
+    workbook = load_workbook(io.BytesIO(sandbox.files[sent.file_id].content))
+    assert workbook.sheetnames == ["汇总", "法规科"]
+    sandbox.send_text(chat, staff, "/export 2026-10 办公室")
+    sandbox.send_text(chat, staff, "/export 2030-01")
+    sandbox.send_text(chat, staff, "/bundle 2026-10")
+    replies = await asyncio.to_thread(sandbox.wait_for_messages, staff["id"], 4)
+    assert [m.text for m in replies[1:]] == [
+        "只能导出本单位的台账；导出其他单位请联系法规科",
+        "2030-01 还没有到，不能导出未来月份",
+        "只有法规科协调人可以打包全部佐证材料",
+    ]
+    admin = BotApiSandbox.user(1001, "张三")
+    sandbox.send_text(sandbox.private_chat(admin), admin, "/bundle 2026-10")
+    [zipped] = await asyncio.to_thread(sandbox.wait_for_messages, admin["id"], 1)
+    assert zipped.kind == "document" and zipped.text == "2026-10 佐证材料：1 个文件；1 个文件在服务器上缺失（见清单）"
