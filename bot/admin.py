@@ -232,6 +232,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     write_ledger(units, period, Path(args.out), now)
+    if args.chart:
+        from knowledge.chart import completion_chart
+        from knowledge.ledger import recent_periods
+        from storage.ledger import reporting_trend
+
+        database = _database()
+        try:
+            trend = database.call(reporting_trend, recent_periods(period), args.unit)
+        finally:
+            database.dispose()
+        completion_chart(units, period, Path(args.chart), trend)
     reported = sum(u.reported for u in units)
     total = sum(len(u.rows) for u in units)
     print(f"已导出 {len(units)} 个单位、{total} 项指标（已报 {reported} 项）到 {args.out}")
@@ -297,6 +308,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export.add_argument("--unit", help="只导出这个单位")
     export.add_argument("--document", help="只导出这个文档")
     export.add_argument("--out", required=True, help="输出文件，如 ledger.xlsx")
+    export.add_argument("--chart", help="同时画出各单位报送情况图（PNG），如 chart.png")
     export.set_defaults(func=cmd_export)
 
     bundle = sub.add_parser("bundle", help="打包某月的佐证材料（zip + 清单.xlsx）")

@@ -11,9 +11,10 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers.deps import Services, get_services
-from knowledge.ledger import write_bundle, write_ledger
+from knowledge.chart import completion_chart
+from knowledge.ledger import recent_periods, write_bundle, write_ledger
 from knowledge.normalize import number_key
-from storage.ledger import evidence, ledger
+from storage.ledger import evidence, ledger, reporting_trend
 from storage.progress import ReportError, previous_month, reporter_for
 
 COMMANDS = [
@@ -65,6 +66,10 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_document(
             path, filename=path.name, caption=f"{period} 工作台账：{len(units)} 个单位，已报 {reported}/{total} 项"
         )
+        chart = Path(folder) / "chart.png"
+        trend = await services.db.run(reporting_trend, recent_periods(period), unit)
+        await asyncio.to_thread(completion_chart, units, period, chart, trend)
+        await message.reply_photo(chart, caption=f"{period} 各单位报送情况")
 
 
 async def bundle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -152,3 +152,13 @@ def _unique(name: str, used: set[str]) -> str:
         n += 1
     used.add(candidate)
     return candidate
+
+
+def recent_periods(period: str, count: int = 6) -> list[str]:
+    """``count`` months ending with ``period``, oldest first."""
+    year, month = int(period[:4]), int(period[5:])
+    periods = []
+    for _ in range(count):
+        periods.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return periods[::-1]

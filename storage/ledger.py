@@ -199,3 +199,23 @@ def evidence(session: Session, period: str, number: str | None = None) -> list[E
         )
         for attachment, indicator, unit, short in session.execute(query).all()
     ]
+
+
+def reporting_trend(session: Session, periods: list[str], unit_name: str | None = None) -> list[tuple[str, float]]:
+    """(period, share of (indicator, unit) pairs with a report) for each period."""
+    owned_query = select(Assignment.indicator_id, Assignment.unit_id).distinct()
+    if unit_name:
+        unit = find_unit(session, unit_name)
+        if unit is None:
+            return []
+        owned_query = owned_query.where(Assignment.unit_id == unit.id)
+    owned = set(session.execute(owned_query).all())
+    result = []
+    for period in periods:
+        reported = set(
+            session.execute(
+                select(ProgressReport.indicator_id, ProgressReport.unit_id).where(ProgressReport.period == period)
+            ).all()
+        )
+        result.append((period, len(owned & reported) / len(owned) if owned else 0.0))
+    return result

@@ -115,16 +115,17 @@ async def test_export_and_bundle_in_chat(
     staff = BotApiSandbox.user(3003, "王五")
     chat = sandbox.private_chat(staff)
     sandbox.send_text(chat, staff, "/export 2026-10")
-    [sent] = await asyncio.to_thread(sandbox.wait_for_messages, staff["id"], 1)
+    [sent, chart] = await asyncio.to_thread(sandbox.wait_for_messages, staff["id"], 2)
     assert sent.kind == "document" and sent.file_name == "工作台账_2026-10_法规科.xlsx"
+    assert chart.kind == "photo" and sandbox.files[chart.file_id].content[:4] == b"\x89PNG"
     assert sent.text.startswith("2026-10 工作台账：1 个单位，已报 2/")
     workbook = load_workbook(io.BytesIO(sandbox.files[sent.file_id].content))
     assert workbook.sheetnames == ["汇总", "法规科"]
     sandbox.send_text(chat, staff, "/export 2026-10 办公室")
     sandbox.send_text(chat, staff, "/export 2030-01")
     sandbox.send_text(chat, staff, "/bundle 2026-10")
-    replies = await asyncio.to_thread(sandbox.wait_for_messages, staff["id"], 4)
-    assert [m.text for m in replies[1:]] == [
+    replies = await asyncio.to_thread(sandbox.wait_for_messages, staff["id"], 5)
+    assert [m.text for m in replies[2:]] == [
         "只能导出本单位的台账；导出其他单位请联系法规科",
         "2030-01 还没有到，不能导出未来月份",
         "只有法规科协调人可以打包全部佐证材料",
