@@ -16,7 +16,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 from storage.ledger import EvidenceFile, UnitLedger
@@ -40,15 +40,28 @@ def progress_text(status: ReportStatus | None, details: str, late: bool) -> str:
     return f"{label}：{details}" + ("（逾期报送）" if late else "")
 
 
+STYLES = {
+    (False, True): "台账正文",
+    (True, True): "台账表头",
+    (True, False): "台账标题",
+    (False, False): "台账说明",
+}
+
+
+def _register_styles(workbook: Workbook) -> None:
+    """Named styles, registered once: setting a name per cell is cheap, hashing styles is not."""
+    for (bold, border), name in STYLES.items():
+        style = NamedStyle(name=name, alignment=_WRAP, font=Font(bold=bold))
+        if border:
+            style.border = _BORDER
+        workbook.add_named_style(style)
+
+
 def _cell(sheet: Worksheet, value: Any, *, bold: bool = False, border: bool = True) -> Any:
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         cell.data_type = "s"  # text, never a formula
-    cell.alignment = _WRAP
-    if bold:
-        cell.font = Font(bold=True)
-    if border:
-        cell.border = _BORDER
+    cell.style = STYLES[(bold, border)]
     return cell
 
 
@@ -81,6 +94,7 @@ def write_ledger(units: Iterable[UnitLedger], period: str, path: Path, now: date
     year, month = period.split("-")
     heading = f"{title or '法治政府建设'}工作台账（{year}年{int(month)}月）"
     workbook = Workbook(write_only=True)
+    _register_styles(workbook)
     summary = workbook.create_sheet("汇总")
     _prepare(summary, [24, 8, 8, 8, 8, 60])
     summary.append([_cell(summary, heading, bold=True, border=False)])
@@ -119,6 +133,7 @@ def write_bundle(files: list[EvidenceFile], path: Path) -> tuple[int, list[str]]
     missing: list[str] = []
     added = 0
     manifest = Workbook(write_only=True)
+    _register_styles(manifest)
     sheet = manifest.create_sheet("清单")
     sheet.append([_cell(sheet, h, bold=True) for h in MANIFEST_HEADER])
     names: set[str] = set()
