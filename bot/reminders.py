@@ -55,6 +55,7 @@ def rule_specs(session: Session) -> list[RuleSpec]:
             remind_time=r.remind_time,
             overdue_notice=r.overdue_notice,
             target_unit_ids=tuple(int(x) for x in r.target_unit_ids or []),
+            attach_ledger=r.attach_ledger,
         )
         for r in session.scalars(select(ReminderRule).where(ReminderRule.active.is_(True)).order_by(ReminderRule.id))
     ]
@@ -164,6 +165,8 @@ async def tick(bot: Bot, services: Services, now: datetime) -> list[Occurrence]:
             db.call(finish, occurrence.rule_id, occurrence.key, occurrence.chat_id, "nothing_due", "", now)
             continue
         status, detail = await _send(bot, db, occurrence.chat_id, text)
+        if status == "sent" and occurrence.attach_ledger:
+            await _send_ledger(bot, db, occurrence, now)
         webhook = webhooks.get(occurrence.chat_id)
         if webhook is not None:  # the same text to the group's WeCom/DingTalk/Feishu robot
             problem = await channels.post(webhook[0], webhook[1], webhook[2], text)
@@ -190,6 +193,28 @@ async def _send(bot: Bot, db: Database, chat_id: int, text: str) -> tuple[str, s
     except TelegramError as exc:
         log.warning("reminder to %s failed: %s", chat_id, exc)
         return "failed", str(exc)
+
+
+async def _send_ledger(bot: Bot, db: Database, occurrence: Occurrence, now: datetime) -> None:
+    """The coordinator deadline's morning: the compiled ledger, ready to submit."""
+    import tempfile
+    from pathlib import Path
+
+    from knowledge.ledger import write_ledger
+    from storage.ledger import ledger
+    from storage.progress import ReportError
+
+    try:
+        units = db.call(ledger, occurrence.period, None, occurrence.document_id)
+    except ReportError:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"工作台账_{occurrence.period}.xlsx"
+        write_ledger(units, occurrence.period, path, now)
+        try:
+            await bot.send_document(occurrence.chat_id, path, filename=path.name, caption="本月工作台账（自动汇总）")
+        except TelegramError as exc:
+            log.warning("ledger to %s failed: %s", occurrence.chat_id, exc)
 
 
 async def _tell_coordinators(bot: Bot, db: Database, text: str) -> None:

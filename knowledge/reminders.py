@@ -33,6 +33,7 @@ class RuleSpec:
     remind_time: str = "09:00"
     overdue_notice: bool = True
     target_unit_ids: tuple[int, ...] = ()
+    attach_ledger: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Occurrence:
     document_id: str | None
     rule_kind: str = "monthly_unit"
     webhook_kind: str = ""
+    attach_ledger: bool = False
 
     def as_json(self) -> dict[str, object]:
         """The shape of ``taizhang reminders plan --json``."""
@@ -139,6 +141,7 @@ def plan(
             audience = COORDINATOR if rule.kind == "monthly_coordinator" else UNIT
             days = {calendar.working_days_before(deadline, n): n for n in sorted(set(rule.working_days_before))}
             slots = [(day, f"{audience}:{deadline.isoformat()}:{day.isoformat()}", audience) for day in days]
+            morning = calendar.working_days_before(deadline, 0)
             if rule.overdue_notice and rule.kind != "monthly_coordinator":
                 slots.append((calendar.next_workday_after(deadline), f"overdue:{deadline.isoformat()}", OVERDUE))
             for day, key, kind in slots:
@@ -159,6 +162,8 @@ def plan(
                             chat.unit_id,
                             rule.document_id,
                             rule.kind,
+                            chat.webhook_kind,
+                            rule.attach_ledger and kind == COORDINATOR and day == morning,
                         )
                     )
     return sorted(occurrences, key=lambda o: (o.when, o.rule_id, o.chat_id, o.key))

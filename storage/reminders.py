@@ -46,7 +46,7 @@ def seed_rules(session: Session, now: datetime) -> int:
         session.add(ReminderRule(document_id=document.id, kind=RuleKind.MONTHLY_COORDINATOR,
                                  day_of_month=coordinator_days[0] if coordinator_days else DEFAULT_COORDINATOR_DAY,
                                  title="汇总上报", remind_working_days_before=[2, 0], overdue_notice=False,
-                                 source="文档", created_at=now))  # fmt: skip
+                                 attach_ledger=True, source="文档", created_at=now))  # fmt: skip
         created += 2
     session.flush()
     return created

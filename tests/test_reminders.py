@@ -104,6 +104,12 @@ async def test_a_month_across_the_holiday(
     for day in range(1, 8):
         assert await run_at(seeded_bot, clock, at(10, day, 9, 30)) == 0  # the holiday is quiet
     assert await run_at(seeded_bot, clock, at(10, 8)) == 1
+    coordinator = sandbox.messages_to(COORD_GROUP)
+    ledgers = [m for m in coordinator if m.kind == "document"]
+    assert [m.file_name for m in ledgers] == ["工作台账_2026-09.xlsx"]  # the morning of the 5th (moved to 30 Sept)
+    assert coordinator.index(ledgers[0]) == 2
+    for document in ledgers:
+        sandbox.messages.remove(document)
     unit = sandbox.messages_to(UNIT_GROUP)
     assert len(unit) == 2
     assert unit[0].text.startswith(
@@ -133,7 +139,8 @@ async def test_restart_and_second_instance_send_nothing_twice(
         assert await run_at(second, other_clock, at(9, 29, 9, 5)) == 0
         sent = await asyncio.gather(run_at(seeded_bot, clock, at(9, 30)), run_at(second, other_clock, at(9, 30)))
         assert sum(sent) == 2  # each occurrence claimed by exactly one of them
-    assert len(sandbox.messages_to(UNIT_GROUP)) == 2 and len(sandbox.messages_to(COORD_GROUP)) == 2
+    coordinator = [m for m in sandbox.messages_to(COORD_GROUP) if m.kind == "text"]
+    assert len(sandbox.messages_to(UNIT_GROUP)) == 2 and len(coordinator) == 2
 
 
 async def test_downtime_catches_up_before_the_deadline_and_skips_after(
