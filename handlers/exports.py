@@ -14,14 +14,14 @@ from handlers.deps import Services, get_services
 from knowledge.chart import completion_chart
 from knowledge.ledger import recent_periods, write_bundle, write_ledger
 from knowledge.normalize import number_key
-from storage.ledger import evidence, ledger, reporting_trend
+from storage.ledger import EvidenceFile, evidence, ledger, reporting_trend
 from storage.progress import ReportError, previous_month, reporter_for
 
 COMMANDS = [
     ("export", "导出工作台账 xlsx：/export [2026-10] [单位]"),
     ("bundle", "打包佐证材料 zip：/bundle [2026-10] [指标编号]"),
 ]
-UPLOAD_LIMIT = 50 * 1024 * 1024
+UPLOAD_LIMIT = 50 * 1024 * 1024  # Telegram bots may upload at most 50 MB
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
@@ -93,12 +93,22 @@ async def bundle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"佐证材料_{period}.zip"
         added, missing = await asyncio.to_thread(write_bundle, files, path)
-        if path.stat().st_size > UPLOAD_LIMIT:
-            await message.reply_text("打包后超过 Telegram 50 MB 的上传上限，请按指标分别打包，例如：/bundle "
-                                     f"{period} 31，或由管理员用 taizhang bundle 导出。")  # fmt: skip
-            return
         note = f"；{len(missing)} 个文件在服务器上缺失（见清单）" if missing else ""
-        await message.reply_document(path, filename=path.name, caption=f"{period} 佐证材料：{added} 个文件{note}")
+        if path.stat().st_size <= UPLOAD_LIMIT:
+            await message.reply_document(path, filename=path.name, caption=f"{period} 佐证材料：{added} 个文件{note}")
+            return
+        # Over Telegram's 50 MB upload limit: one zip per 一级指标.
+        groups: dict[str, list[EvidenceFile]] = {}
+        for item in files:
+            groups.setdefault(item.level1 or "其他", []).append(item)
+        await message.reply_text(f"打包后超过 50 MB，按一级指标分成 {len(groups)} 个压缩包发送{note}。")
+        for number, (level1, items) in enumerate(groups.items(), 1):
+            part = Path(folder) / f"佐证材料_{period}_{number}.zip"
+            count, _ = await asyncio.to_thread(write_bundle, items, part)
+            if part.stat().st_size > UPLOAD_LIMIT:
+                await message.reply_text(f"“{level1}”的材料单独打包仍超过 50 MB，请由管理员用 taizhang bundle 导出。")
+                continue
+            await message.reply_document(part, filename=part.name, caption=f"{level1}：{count} 个文件")
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

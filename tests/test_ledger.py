@@ -134,3 +134,17 @@ async def test_export_and_bundle_in_chat(
     sandbox.send_text(sandbox.private_chat(admin), admin, "/bundle 2026-10")
     [zipped] = await asyncio.to_thread(sandbox.wait_for_messages, admin["id"], 1)
     assert zipped.kind == "document" and zipped.text == "2026-10 佐证材料：1 个文件；1 个文件在服务器上缺失（见清单）"
+
+
+async def test_bundle_over_the_upload_limit_is_split_by_level1(
+    sandbox: BotApiSandbox, seeded_bot: object, seeded_copy_url: str, tmp_path: Path, monkeypatch: object
+) -> None:
+    import handlers.exports
+
+    seed_reports(seeded_copy_url, tmp_path / "files")
+    monkeypatch.setattr(handlers.exports, "UPLOAD_LIMIT", 300)  # type: ignore[attr-defined]
+    admin = BotApiSandbox.user(1001, "张三")
+    sandbox.send_text(sandbox.private_chat(admin), admin, "/bundle 2026-10")
+    messages = await asyncio.to_thread(sandbox.wait_for_messages, admin["id"], 2)
+    assert messages[0].text == "打包后超过 50 MB，按一级指标分成 1 个压缩包发送；1 个文件在服务器上缺失（见清单）。"
+    assert messages[1].text == "“二、依法行政体系完善”的材料单独打包仍超过 50 MB，请由管理员用 taizhang bundle 导出。"
