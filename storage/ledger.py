@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -20,7 +20,7 @@ from storage.models import (
     Role,
     Unit,
 )
-from storage.progress import ReportError, find_unit
+from storage.progress import ReportError, attachment_counts, find_unit, latest_reports
 
 
 @dataclass
@@ -104,21 +104,8 @@ def ledger(
         )
         if document_id:
             rows_query = rows_query.where(Indicator.document_id == document_id)
-        latest = {
-            r.indicator_id: r
-            for r in session.scalars(
-                select(ProgressReport)
-                .where(ProgressReport.unit_id == unit_id, ProgressReport.period == period)
-                .order_by(ProgressReport.version)
-            )
-        }
-        files = dict(
-            session.execute(
-                select(Attachment.indicator_id, func.count())
-                .where(Attachment.unit_id == unit_id, Attachment.period == period)
-                .group_by(Attachment.indicator_id)
-            ).all()
-        )
+        latest = latest_reports(session, unit_id, period)
+        files = attachment_counts(session, unit_id, period)
         sheet = UnitLedger(unit.name)
         seen: set[int] = set()
         for indicator, role, short_name in session.execute(rows_query).all():

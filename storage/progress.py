@@ -353,6 +353,28 @@ class UnitStatus:
         return sum(1 for line in self.lines if line.status is not None)
 
 
+def latest_reports(session: Session, unit_id: int, period: str) -> dict[int, ProgressReport]:
+    """Indicator id → the unit's newest report version for the period."""
+    return {
+        r.indicator_id: r
+        for r in session.scalars(
+            select(ProgressReport)
+            .where(ProgressReport.unit_id == unit_id, ProgressReport.period == period)
+            .order_by(ProgressReport.version)
+        )
+    }
+
+
+def attachment_counts(session: Session, unit_id: int, period: str) -> dict[int, int]:
+    """Indicator id → how many evidence files the unit attached for the period."""
+    rows = session.execute(
+        select(Attachment.indicator_id, func.count())
+        .where(Attachment.unit_id == unit_id, Attachment.period == period)
+        .group_by(Attachment.indicator_id)
+    ).all()
+    return {int(indicator_id): int(count) for indicator_id, count in rows}
+
+
 def unit_status(session: Session, unit_id: int, period: str, document_id: str | None = None) -> UnitStatus:
     """Which of a unit's indicators have a report for ``period`` (latest version counts)."""
     unit = session.get(Unit, unit_id)
@@ -366,21 +388,8 @@ def unit_status(session: Session, unit_id: int, period: str, document_id: str | 
     )
     if document_id:
         query = query.where(Indicator.document_id == document_id)
-    latest = {
-        r.indicator_id: r
-        for r in session.scalars(
-            select(ProgressReport)
-            .where(ProgressReport.unit_id == unit_id, ProgressReport.period == period)
-            .order_by(ProgressReport.version)
-        )
-    }
-    files = dict(
-        session.execute(
-            select(Attachment.indicator_id, func.count())
-            .where(Attachment.unit_id == unit_id, Attachment.period == period)
-            .group_by(Attachment.indicator_id)
-        ).all()
-    )
+    latest = latest_reports(session, unit_id, period)
+    files = attachment_counts(session, unit_id, period)
     status = UnitStatus(unit.name, period)
     seen: set[int] = set()
     for indicator, role in session.execute(query).all():
