@@ -23,6 +23,8 @@ def test_defaults() -> None:
     assert config.file_base_url == "https://api.telegram.org/file/bot"
     assert config.admins == frozenset()
     assert config.proxy is None
+    assert config.reminders_enabled and config.max_sends_per_second == 30
+    assert "pdf" in config.allowed_file_types and "exe" not in config.allowed_file_types
 
 
 def test_values_are_parsed() -> None:
@@ -51,6 +53,9 @@ def test_values_are_parsed() -> None:
         ({"TAIZHANG_BOT_TOKEN": TOKEN, "TAIZHANG_DATABASE_URL": "mysql://x"}, "TAIZHANG_DATABASE_URL"),
         ({"TAIZHANG_BOT_TOKEN": TOKEN, "TAIZHANG_API_BASE_URL": "telegram"}, "TAIZHANG_API_BASE_URL"),
         ({"TAIZHANG_BOT_TOKEN": TOKEN, "TAIZHANG_PROXY": "ftp://x"}, "TAIZHANG_PROXY"),
+        ({"TAIZHANG_BOT_TOKEN": TOKEN, "TAIZHANG_REMINDERS": "maybe"}, "TAIZHANG_REMINDERS"),
+        ({"TAIZHANG_BOT_TOKEN": TOKEN, "TAIZHANG_MAX_SENDS_PER_SECOND": "-1"}, "TAIZHANG_MAX_SENDS_PER_SECOND"),
+        ({"TAIZHANG_BOT_TOKEN": TOKEN, "TAIZHANG_ALLOWED_FILE_TYPES": "pdf,../x"}, "TAIZHANG_ALLOWED_FILE_TYPES"),
     ],
 )
 def test_invalid_values_name_the_variable(env: dict[str, str], variable: str) -> None:
