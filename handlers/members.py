@@ -9,7 +9,16 @@ from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from handlers.deps import get_services
-from storage.membership import WEBHOOK_KINDS, add_member, bind_chat, decide_join, request_join, set_webhook
+from storage.membership import (
+    WEBHOOK_KINDS,
+    add_member,
+    bind_chat,
+    decide_join,
+    request_join,
+    set_webhook,
+    unit_choices,
+    unit_name_of,
+)
 from storage.models import ChatKind, MemberRole
 from storage.progress import ReportError, reporter_for
 
@@ -37,8 +46,34 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None:
         return
     args = context.args or []
+    services = get_services(context)
     if not args:
-        await message.reply_text("请写明单位和姓名，例如：/join 法规科 刘海利")
+        names = await services.db.run(unit_choices, message.chat_id)
+        buttons = [InlineKeyboardButton(name, callback_data=f"jp|{unit_id}") for unit_id, name in names]
+        rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+        await message.reply_text(
+            "请选择所属单位（也可以直接发送：/join 单位 姓名，例如 /join 法规科 刘海利）：",
+            reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+        )
+        return
+    await _request(update, context, args[0], args[1] if len(args) > 1 else None)
+
+
+async def pick_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A unit button of /join."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return
+    services = get_services(context)
+    name = await services.db.run(unit_name_of, int(query.data.split("|", 1)[1]))
+    await query.answer()
+    if name:
+        await _request(update, context, name, None)
+
+
+async def _request(update: Update, context: ContextTypes.DEFAULT_TYPE, unit: str, person: str | None) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
     services = get_services(context)
     auto = services.is_admin(user.id)
@@ -48,8 +83,8 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             telegram_user_id=user.id,
             display_name=user.full_name,
             username=user.username or "",
-            unit_name=args[0],
-            person_name=args[1] if len(args) > 1 else None,
+            unit_name=unit,
+            person_name=person,
             now=services.clock(),
             auto_approve=auto,
         )
@@ -194,3 +229,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("addmember", add))
     app.add_handler(CommandHandler("bind", bind))
     app.add_handler(CallbackQueryHandler(decide, pattern=r"^j[yn]\|"))
+    app.add_handler(CallbackQueryHandler(pick_unit, pattern=r"^jp\|"))

@@ -230,3 +230,30 @@ def set_webhook(session: Session, chat_id: int, kind: str, url: str, secret: str
     if binding is None:
         raise ReportError("本群还没有绑定，请先 /bind")
     binding.webhook_kind, binding.webhook_url, binding.webhook_secret = kind, url, secret
+
+
+def unit_choices(session: Session, chat_id: int, limit: int = 12) -> list[tuple[int, str]]:
+    """Units to offer on /join: the group's own unit, else those owning the most indicators."""
+    binding = session.scalar(select(ChatBinding).where(ChatBinding.chat_id == chat_id, ChatBinding.active.is_(True)))
+    if binding is not None and binding.unit_id is not None:
+        unit = session.get(Unit, binding.unit_id)
+        return [(unit.id, unit.name)] if unit else []
+    from sqlalchemy import func
+
+    query = (
+        select(Unit.id, Unit.name, func.count(Assignment.id).label("owned"))
+        .join(Assignment, Assignment.unit_id == Unit.id)
+        .join(Indicator, Indicator.id == Assignment.indicator_id)
+        .group_by(Unit.id, Unit.name)
+        .order_by(func.count(Assignment.id).desc(), Unit.name)
+        .limit(limit)
+    )
+    if binding is not None and binding.document_id:
+        query = query.where(Indicator.document_id == binding.document_id)
+    return [(unit_id, name) for unit_id, name, _ in session.execute(query).all()]
+
+
+def unit_name_of(session: Session, unit_id: int) -> str | None:
+    """The name of a unit id (from a button)."""
+    unit = session.get(Unit, unit_id)
+    return unit.name if unit else None

@@ -282,3 +282,17 @@ def test_partial_downloads_are_dropped_at_start(tmp_path: Path) -> None:
     store.prepare()
     assert not partial.exists()
     assert list(tmp_path.rglob("*")) == [tmp_path / "tmp"]
+
+
+async def test_join_by_picking_a_unit(
+    chat: Chat, sandbox: BotApiSandbox, seeded_bot: object, seeded_copy_url: str
+) -> None:
+    [bound] = await chat.say(ADMIN, "/bind 法规科 000")
+    assert bound.text.startswith("已将本群绑定为法规科的单位群")
+    [menu] = await chat.say(STAFF, "/join")
+    assert menu.text.startswith("请选择所属单位") and [b["text"] for b in menu.buttons] == ["法规科"]
+    [request] = await chat.press(STAFF, menu, 0)
+    assert "申请登记为 <b>法规科</b>" in request.text
+    private = sandbox.private_chat(OTHER)
+    [offer] = await chat.say(OTHER, "/join", chat=private)
+    assert len(offer.buttons) == 12 and offer.buttons[0]["text"] == "法规科"  # the units owning most indicators
