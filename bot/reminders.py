@@ -7,6 +7,7 @@ a unique (rule, key, chat) before it is sent, a restart or a second process neve
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 from html import escape
@@ -141,10 +142,9 @@ def _is_stale(occurrence: Occurrence, now: datetime) -> bool:
 async def tick(bot: Bot, services: Services, now: datetime) -> list[Occurrence]:
     """Send every due, unclaimed occurrence; returns those sent."""
     db = services.db
-    occurrences, calendar = planned(db, now - LOOKBACK, now)
-    with db.session_scope() as session:
-        webhooks = {c.chat_id: (c.webhook_kind, c.webhook_url, c.webhook_secret) for c in chat_specs(session)
-                    if c.webhook_kind and c.webhook_url}  # fmt: skip
+    occurrences, calendar = await asyncio.to_thread(planned, db, now - LOOKBACK, now)
+    specs = await db.run(chat_specs)
+    webhooks = {c.chat_id: (c.webhook_kind, c.webhook_url, c.webhook_secret) for c in specs if c.webhook_url}
     latest: dict[tuple[int, int, str, object], Occurrence] = {}
     for occurrence in occurrences:  # after downtime, only the latest missed reminder of a deadline goes out
         latest[(occurrence.rule_id, occurrence.chat_id, occurrence.audience, occurrence.deadline)] = occurrence
@@ -152,17 +152,17 @@ async def tick(bot: Bot, services: Services, now: datetime) -> list[Occurrence]:
     for occurrence in occurrences:
         superseded = latest[(occurrence.rule_id, occurrence.chat_id, occurrence.audience, occurrence.deadline)]
         if superseded is not occurrence:
-            db.call(claim, occurrence.rule_id, occurrence.key, occurrence.chat_id, now, "superseded")
+            await db.run(claim, occurrence.rule_id, occurrence.key, occurrence.chat_id, now, "superseded")
             continue
         if _is_stale(occurrence, now):
-            if db.call(claim, occurrence.rule_id, occurrence.key, occurrence.chat_id, now, "skipped"):
+            if await db.run(claim, occurrence.rule_id, occurrence.key, occurrence.chat_id, now, "skipped"):
                 log.info("reminder %s for chat %s skipped: the deadline has passed", occurrence.key, occurrence.chat_id)
             continue
-        if not db.call(claim, occurrence.rule_id, occurrence.key, occurrence.chat_id, now):
+        if not await db.run(claim, occurrence.rule_id, occurrence.key, occurrence.chat_id, now):
             continue  # sent before (or by another process)
-        text = db.call(compose, occurrence)
+        text = await db.run(compose, occurrence)
         if text is None:
-            db.call(finish, occurrence.rule_id, occurrence.key, occurrence.chat_id, "nothing_due", "", now)
+            await db.run(finish, occurrence.rule_id, occurrence.key, occurrence.chat_id, "nothing_due", "", now)
             continue
         status, detail = await _send(bot, db, occurrence.chat_id, text)
         if status == "sent" and occurrence.attach_ledger:
@@ -171,7 +171,7 @@ async def tick(bot: Bot, services: Services, now: datetime) -> list[Occurrence]:
         if webhook is not None:  # the same text to the group's WeCom/DingTalk/Feishu robot
             problem = await channels.post(webhook[0], webhook[1], webhook[2], text)
             detail = (detail + f" webhook: {problem}").strip() if problem else detail
-        db.call(finish, occurrence.rule_id, occurrence.key, occurrence.chat_id, status, detail, now)
+        await db.run(finish, occurrence.rule_id, occurrence.key, occurrence.chat_id, status, detail, now)
         if status == "sent":
             sent.append(occurrence)
     await _warn_missing_calendar(bot, services, calendar, occurrences, now)
@@ -183,11 +183,11 @@ async def _send(bot: Bot, db: Database, chat_id: int, text: str) -> tuple[str, s
         await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
         return "sent", ""
     except Forbidden as exc:
-        db.call(deactivate_chat, chat_id, f"机器人已被移出：{exc}")
+        await db.run(deactivate_chat, chat_id, f"机器人已被移出：{exc}")
         await _tell_coordinators(bot, db, f"⚠️ 无法向群 {chat_id} 发送提醒（机器人可能已被移出），已停用该群的绑定。")
         return "forbidden", str(exc)
     except ChatMigrated as exc:
-        db.call(deactivate_chat, chat_id, f"已升级为超级群 {exc.new_chat_id}")
+        await db.run(deactivate_chat, chat_id, f"已升级为超级群 {exc.new_chat_id}")
         await _tell_coordinators(bot, db, f"⚠️ 群 {chat_id} 已升级为超级群，请在新群里重新 /bind。")
         return "migrated", str(exc)
     except TelegramError as exc:
@@ -205,12 +205,12 @@ async def _send_ledger(bot: Bot, db: Database, occurrence: Occurrence, now: date
     from storage.progress import ReportError
 
     try:
-        units = db.call(ledger, occurrence.period, None, occurrence.document_id)
+        units = await db.run(ledger, occurrence.period, None, occurrence.document_id)
     except ReportError:
         return
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"工作台账_{occurrence.period}.xlsx"
-        write_ledger(units, occurrence.period, path, now)
+        await asyncio.to_thread(write_ledger, units, occurrence.period, path, now)
         try:
             await bot.send_document(occurrence.chat_id, path, filename=path.name, caption="本月工作台账（自动汇总）")
         except TelegramError as exc:
@@ -218,7 +218,7 @@ async def _send_ledger(bot: Bot, db: Database, occurrence: Occurrence, now: date
 
 
 async def _tell_coordinators(bot: Bot, db: Database, text: str) -> None:
-    for chat_id in db.call(coordinator_chat_ids):
+    for chat_id in await db.run(coordinator_chat_ids):
         try:
             await bot.send_message(chat_id, text)
         except TelegramError:
@@ -232,8 +232,8 @@ async def _warn_missing_calendar(
         return
     rule_id = occurrences[0].rule_id
     for year in sorted(calendar.missing_years):
-        for chat_id in services.db.call(coordinator_chat_ids):
-            if services.db.call(claim, rule_id, f"calendar-missing:{year}", chat_id, now, "sent"):
+        for chat_id in await services.db.run(coordinator_chat_ids):
+            if await services.db.run(claim, rule_id, f"calendar-missing:{year}", chat_id, now, "sent"):
                 await bot.send_message(
                     chat_id,
                     f"⚠️ 节假日库还没有 {year} 年的放假安排，提醒暂按周末计算。"
