@@ -27,7 +27,15 @@ from telegram.ext import (
 
 from handlers.cards import trim
 from handlers.deps import Services, get_services
-from knowledge.reports import ReportDraft, parse_report_line, parse_status
+from knowledge.reports import (
+    PendingReport,
+    check_lines,
+    guided_items,
+    parse_report_line,
+    parse_status,
+    record_checked,
+    record_line,
+)
 from storage.chats import bound_document
 from storage.models import Indicator, ReportStatus, Role
 from storage.progress import (
@@ -35,14 +43,11 @@ from storage.progress import (
     Receipt,
     Reporter,
     ReportError,
-    claim_update,
     find_unit,
     history,
-    receipt_for_update,
     reporter_for,
     resolve_indicator,
     resolve_period,
-    store_report,
     unit_status,
 )
 
@@ -54,19 +59,7 @@ COMMANDS = [
 DRAFTS_KEY = "report_drafts"
 RECEIPTS_KEY = "receipt_messages"
 FLOW_KEY = "report_flow"
-MAX_LINES = 50
 GUIDED_BUTTONS = 8
-
-
-@dataclass
-class PendingReport:
-    """A checked report waiting for 确认 (bulk preview or guided flow)."""
-
-    indicator_id: int
-    status: ReportStatus
-    details: str
-    period: str | None
-    label: str
 
 
 @dataclass
@@ -107,34 +100,6 @@ async def _reporter(services: Services, update: Update) -> Reporter:
     return await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
 
 
-def _store_one(
-    session: Session,
-    *,
-    user: tuple[int, str, bool],
-    draft: ReportDraft,
-    now: datetime,
-    update_id: int | None,
-    chat_id: int,
-) -> list[tuple[Receipt, int]]:
-    """Claim the update and store the report in one transaction."""
-    if not claim_update(session, update_id, "report", now):
-        return [(r, 0) for r in receipt_for_update(session, update_id)] if update_id else []
-    reporter = reporter_for(session, *user)
-    indicator = resolve_indicator(session, reporter, draft.number, bound_document(session, chat_id))
-    receipt = store_report(
-        session,
-        reporter=reporter,
-        indicator=indicator,
-        status=draft.status,
-        details=draft.details,
-        now=now,
-        explicit_period=draft.period,
-        update_id=update_id,
-        chat_id=chat_id,
-    )
-    return [(receipt, indicator.id)]
-
-
 async def _send_receipts(
     message: Message, context: ContextTypes.DEFAULT_TYPE, receipts: list[tuple[Receipt, int]]
 ) -> None:
@@ -158,7 +123,7 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             draft = parse_report_line(lines[0], now.date())
             receipts = await services.db.run_retrying(
-                _store_one,
+                record_line,
                 user=(user.id, user.full_name, services.is_admin(user.id)),
                 draft=draft,
                 now=now,
@@ -180,34 +145,6 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _bulk_preview(message, context, services, reporter, document_id, lines)
 
 
-def _check_drafts(
-    session: Session, reporter: Reporter, document_id: str | None, lines: list[str], now: datetime
-) -> tuple[list[PendingReport], list[str]]:
-    from storage.progress import check_permission
-
-    ok: list[PendingReport] = []
-    errors: list[str] = []
-    for number, line in enumerate(lines[:MAX_LINES], 1):
-        try:
-            draft = parse_report_line(line, now.date(), number)
-            indicator = resolve_indicator(session, reporter, draft.number, document_id)
-            unit = check_permission(session, reporter, indicator)
-            ok.append(
-                PendingReport(
-                    indicator.id,
-                    draft.status,
-                    draft.details,
-                    draft.period,
-                    f"第{indicator.number}项（{unit.name}）",
-                )
-            )
-        except ReportError as exc:
-            errors.append(f"第{number}行：{exc}")
-    if len(lines) > MAX_LINES:
-        errors.append(f"一次最多 {MAX_LINES} 行，其余 {len(lines) - MAX_LINES} 行未处理")
-    return ok, errors
-
-
 async def _bulk_preview(
     message: Message,
     context: ContextTypes.DEFAULT_TYPE,
@@ -216,7 +153,7 @@ async def _bulk_preview(
     document_id: str | None,
     lines: list[str],
 ) -> None:
-    items, errors = await services.db.run(_check_drafts, reporter, document_id, lines, services.clock())
+    items, errors = await services.db.run(check_lines, reporter, document_id, lines, services.clock())
     text = [f"将登记以下 {len(items)} 项（请确认）："]
     text += [f"• {escape(i.label)} {STATUS_LABELS[i.status]}：{escape(trim(i.details, 60))}" for i in items]
     if errors:
@@ -244,37 +181,6 @@ def _save_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
     return token
 
 
-def _store_pending(
-    session: Session,
-    *,
-    reporter: Reporter,
-    items: list[PendingReport],
-    now: datetime,
-    update_id: int | None,
-    chat_id: int,
-) -> list[tuple[Receipt, int]]:
-    if not claim_update(session, update_id, "report-confirm", now):
-        return []
-    receipts = []
-    for item in items:
-        indicator = session.get(Indicator, item.indicator_id)
-        if indicator is None:
-            raise ReportError("指标已被删除，请重新报送")
-        receipt = store_report(
-            session,
-            reporter=reporter,
-            indicator=indicator,
-            status=item.status,
-            details=item.details,
-            now=now,
-            explicit_period=item.period,
-            update_id=update_id,
-            chat_id=chat_id,
-        )
-        receipts.append((receipt, indicator.id))
-    return receipts
-
-
 async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """确认登记 / 取消 of a preview."""
     query = update.callback_query
@@ -298,7 +204,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     reporter = await _reporter(services, update)
     try:
         receipts = await services.db.run(
-            _store_pending,
+            record_checked,
             reporter=reporter,
             items=draft.items,
             now=services.clock(),
@@ -318,20 +224,9 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # ------------------------------------------------------------------ guided flow
 
 
-def _guided_list(
-    session: Session, reporter: Reporter, document_id: str | None, now: datetime
-) -> list[tuple[int, str, bool]]:
-    if reporter.unit_id is None:
-        raise ReportError("您还没有登记所属单位，请先发送 /join 单位 姓名；协调人可直接用 /report 编号 已完成 …")
-    period = resolve_period(now, 3).period
-    status = unit_status(session, reporter.unit_id, period, document_id)
-    ordered = sorted(status.lines, key=lambda line: (line.status is not None, line.role != Role.LEAD))
-    return [(line.indicator_id, line.number, line.status is not None) for line in ordered]
-
-
 async def _guided_start(message: Message, services: Services, reporter: Reporter, document_id: str | None) -> None:
     try:
-        items = await services.db.run(_guided_list, reporter, document_id, services.clock())
+        items = await services.db.run(guided_items, reporter, document_id, services.clock())
     except ReportError as exc:
         await message.reply_text(str(exc))
         return

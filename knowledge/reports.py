@@ -1,22 +1,39 @@
-"""Reading what staff write when they report: ``31 已完成 具体情况``, ``10月``, status words.
+"""Reporting rules: reading what staff write (31 已完成 具体情况, 10月, status words) and recording
+it: one line at once, a pasted list after a preview, the items of the guided flow.
 
-Plain parsing (no database): turns a line into a :class:`ReportDraft` or raises
-``ReportError`` with a Chinese message saying what to fix.
+Parsing raises ReportError with a Chinese message saying what to fix; the recording functions
+run inside the caller's unit of work and claim the update they answer.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from rapidfuzz import fuzz
+from sqlalchemy.orm import Session
 
 from knowledge.normalize import half_width, number_key
-from storage.models import ReportStatus
-from storage.progress import STATUS_LABELS, ReportError
+from storage.chats import bound_document
+from storage.models import Indicator, ReportStatus, Role
+from storage.progress import (
+    STATUS_LABELS,
+    Receipt,
+    Reporter,
+    ReportError,
+    check_permission,
+    claim_update,
+    receipt_for_update,
+    reporter_for,
+    resolve_indicator,
+    resolve_period,
+    store_report,
+    unit_status,
+)
 
 MAX_DETAILS = 2000
+MAX_LINES = 50
 
 STATUS_WORDS = {
     "已完成": ReportStatus.DONE,
@@ -101,3 +118,116 @@ def parse_report_line(text: str, today: date, line: int = 1) -> ReportDraft:
     if len(details) > MAX_DETAILS:
         raise ReportError(f"情况说明太长（{len(details)} 字），请控制在 {MAX_DETAILS} 字以内，或作为附件上传")
     return ReportDraft(number, status, details, period, line)
+
+
+# ------------------------------------------------------------------ recording
+
+
+@dataclass
+class PendingReport:
+    """A checked report waiting for 确认 (bulk preview or guided flow)."""
+
+    indicator_id: int
+    status: ReportStatus
+    details: str
+    period: str | None
+    label: str
+
+
+def record_line(
+    session: Session,
+    *,
+    user: tuple[int, str, bool],
+    draft: ReportDraft,
+    now: datetime,
+    update_id: int | None,
+    chat_id: int,
+) -> list[tuple[Receipt, int]]:
+    """One-line report: claim the update and store the report in one transaction."""
+    if not claim_update(session, update_id, "report", now):
+        return [(r, 0) for r in receipt_for_update(session, update_id)] if update_id else []
+    reporter = reporter_for(session, *user)
+    indicator = resolve_indicator(session, reporter, draft.number, bound_document(session, chat_id))
+    receipt = store_report(
+        session,
+        reporter=reporter,
+        indicator=indicator,
+        status=draft.status,
+        details=draft.details,
+        now=now,
+        explicit_period=draft.period,
+        update_id=update_id,
+        chat_id=chat_id,
+    )
+    return [(receipt, indicator.id)]
+
+
+def check_lines(
+    session: Session, reporter: Reporter, document_id: str | None, lines: list[str], now: datetime
+) -> tuple[list[PendingReport], list[str]]:
+    """Bulk paste: each line parsed and checked (indicator, permission) into (ready, Chinese errors)."""
+    ok: list[PendingReport] = []
+    errors: list[str] = []
+    for number, line in enumerate(lines[:MAX_LINES], 1):
+        try:
+            draft = parse_report_line(line, now.date(), number)
+            indicator = resolve_indicator(session, reporter, draft.number, document_id)
+            unit = check_permission(session, reporter, indicator)
+            ok.append(
+                PendingReport(
+                    indicator.id,
+                    draft.status,
+                    draft.details,
+                    draft.period,
+                    f"第{indicator.number}项（{unit.name}）",
+                )
+            )
+        except ReportError as exc:
+            errors.append(f"第{number}行：{exc}")
+    if len(lines) > MAX_LINES:
+        errors.append(f"一次最多 {MAX_LINES} 行，其余 {len(lines) - MAX_LINES} 行未处理")
+    return ok, errors
+
+
+def record_checked(
+    session: Session,
+    *,
+    reporter: Reporter,
+    items: list[PendingReport],
+    now: datetime,
+    update_id: int | None,
+    chat_id: int,
+) -> list[tuple[Receipt, int]]:
+    """Store previewed reports on confirmation, once per button press (its update is claimed)."""
+    if not claim_update(session, update_id, "report-confirm", now):
+        return []
+    receipts = []
+    for item in items:
+        indicator = session.get(Indicator, item.indicator_id)
+        if indicator is None:
+            raise ReportError("指标已被删除，请重新报送")
+        receipt = store_report(
+            session,
+            reporter=reporter,
+            indicator=indicator,
+            status=item.status,
+            details=item.details,
+            now=now,
+            explicit_period=item.period,
+            update_id=update_id,
+            chat_id=chat_id,
+        )
+        receipts.append((receipt, indicator.id))
+    return receipts
+
+
+def guided_items(
+    session: Session, reporter: Reporter, document_id: str | None, now: datetime
+) -> list[tuple[int, str, bool]]:
+    """The unit indicators for the guided flow: (id, number, reported), unreported and lead first."""
+    if reporter.unit_id is None:
+        raise ReportError("您还没有登记所属单位，请先发送 /join 单位 姓名；协调人可直接用 /report 编号 已完成 …")
+    period = resolve_period(now, 3).period
+    status = unit_status(session, reporter.unit_id, period, document_id)
+    ordered = sorted(status.lines, key=lambda line: (line.status is not None, line.role != Role.LEAD))
+    return [(line.indicator_id, line.number, line.status is not None) for line in ordered]
