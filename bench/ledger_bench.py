@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import re
 import sys
 import time
 import tracemalloc
@@ -22,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select  # noqa: E402
 
+from bench.readme_block import write_block  # noqa: E402
 from knowledge.bundled import sample_files  # noqa: E402
 from knowledge.files import read_document_bytes  # noqa: E402
 from knowledge.ledger import write_ledger  # noqa: E402
@@ -91,11 +91,7 @@ def run(target: int) -> str:
 
 
 def write_readme(table: str) -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    block = f"<!-- ledger-bench:start -->\n{table}\n<!-- ledger-bench:end -->"
-    text = re.sub(r"<!-- ledger-bench:start -->.*<!-- ledger-bench:end -->", lambda _: block, text, flags=re.S)
-    readme.write_text(text, encoding="utf-8")
+    write_block("ledger-bench", table)
 
 
 if __name__ == "__main__":

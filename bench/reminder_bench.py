@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import statistics
 import sys
 import time
@@ -23,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
+from bench.readme_block import write_block  # noqa: E402
 from bot.app import build_application, running  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.reminders import planned, tick  # noqa: E402
@@ -95,11 +95,7 @@ def run(groups: int) -> str:
 
 
 def write_readme(table: str) -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    block = f"<!-- reminder-bench:start -->\n{table}\n<!-- reminder-bench:end -->"
-    text = re.sub(r"<!-- reminder-bench:start -->.*<!-- reminder-bench:end -->", lambda _: block, text, flags=re.S)
-    readme.write_text(text, encoding="utf-8")
+    write_block("reminder-bench", table)
 
 
 if __name__ == "__main__":

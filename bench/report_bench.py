@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.readme_block import write_block  # noqa: E402
 from bot.sandbox import BotApiSandbox  # noqa: E402
 from knowledge.bundled import import_samples_if_empty  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -125,11 +125,7 @@ def run(burst: int, paced: int, rate: float) -> str:
 
 
 def write_readme(table: str) -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    block = f"<!-- report-bench:start -->\n{table}\n<!-- report-bench:end -->"
-    text = re.sub(r"<!-- report-bench:start -->.*<!-- report-bench:end -->", lambda _: block, text, flags=re.S)
-    readme.write_text(text, encoding="utf-8")
+    write_block("report-bench", table)
 
 
 if __name__ == "__main__":

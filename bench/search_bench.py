@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import re
 import statistics
 import sys
 import time
@@ -23,6 +22,7 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.readme_block import write_block  # noqa: E402
 from knowledge.bundled import import_samples_if_empty  # noqa: E402
 from knowledge.evaluation import baseline_ranker, engine_ranker, evaluate, load_queries  # noqa: E402
 from knowledge.model import ParsedDocument  # noqa: E402
@@ -146,11 +146,7 @@ def run() -> str:
 
 
 def write_readme(table: str) -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    block = f"<!-- search-bench:start -->\n{table}\n<!-- search-bench:end -->"
-    text = re.sub(r"<!-- search-bench:start -->.*<!-- search-bench:end -->", lambda _: block, text, flags=re.S)
-    readme.write_text(text, encoding="utf-8")
+    write_block("search-bench", table)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from handlers.deps import get_services
+from handlers.deps import get_services, reporter_of
 from handlers.report import FLOW_KEY, RECEIPTS_KEY
 from knowledge.normalize import half_width, number_key
 from storage.blobs import MAX_TELEGRAM_DOWNLOAD, StoredBlob, add_attachment, attachments_for, sanitise_name
@@ -30,7 +30,6 @@ from storage.progress import (
     check_permission,
     claim_update,
     deadline_day_for,
-    reporter_for,
     resolve_indicator,
     resolve_period,
 )
@@ -129,7 +128,7 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
         return
     services = get_services(context)
-    reporter = await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
+    reporter = await reporter_of(services, user)
     document_id = await services.db.run(bound_document, message.chat_id)
     note = match.group("note").strip() if match else caption.strip()
     try:
@@ -210,7 +209,7 @@ async def list_files(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await message.reply_text("用法：/files 指标编号，例如：/files 31")
         return
     services = get_services(context)
-    reporter = await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
+    reporter = await reporter_of(services, user)
     document_id = await services.db.run(bound_document, message.chat_id)
     try:
         text, buttons = await services.db.run(

@@ -10,12 +10,12 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from handlers.deps import Services, get_services
+from handlers.deps import Services, get_services, reporter_of
 from knowledge.chart import completion_chart
 from knowledge.ledger import recent_periods, write_bundle, write_ledger
 from knowledge.normalize import number_key
 from storage.ledger import EvidenceFile, evidence, ledger, reporting_trend
-from storage.progress import ReportError, previous_month, reporter_for
+from storage.progress import ReportError, previous_month
 
 COMMANDS = [
     ("export", "导出工作台账 xlsx：/export [2026-10] [单位]"),
@@ -46,7 +46,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = get_services(context)
     try:
         period, rest = _period(list(context.args or []), services)
-        reporter = await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
+        reporter = await reporter_of(services, user)
         unit = " ".join(rest) or None
         if not reporter.is_coordinator:
             if reporter.unit_id is None:
@@ -80,7 +80,7 @@ async def bundle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = get_services(context)
     try:
         period, rest = _period(list(context.args or []), services)
-        reporter = await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
+        reporter = await reporter_of(services, user)
         if not reporter.is_coordinator:
             raise ReportError("只有法规科协调人可以打包全部佐证材料")
         files = await services.db.run(evidence, period, number_key(rest[0]) if rest else None)

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from handlers.deps import get_services
+from handlers.deps import get_services, reporter_of
 from storage.membership import (
     WEBHOOK_KINDS,
     add_member,
@@ -20,7 +20,7 @@ from storage.membership import (
     unit_name_of,
 )
 from storage.models import ChatKind, MemberRole
-from storage.progress import ReportError, reporter_for
+from storage.progress import ReportError
 
 COMMANDS = [
     ("join", "登记所属单位：/join 法规科 刘海利"),
@@ -36,7 +36,7 @@ async def is_coordinator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if user is None:
         return False
     services = get_services(context)
-    reporter = await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
+    reporter = await reporter_of(services, user)
     return reporter.is_coordinator
 
 

@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from handlers.cards import trim
-from handlers.deps import Services, get_services
+from handlers.deps import Services, get_services, reporter_of
 from knowledge.reports import (
     PendingReport,
     check_lines,
@@ -45,7 +45,6 @@ from storage.progress import (
     ReportError,
     find_unit,
     history,
-    reporter_for,
     resolve_indicator,
     resolve_period,
     unit_status,
@@ -97,7 +96,7 @@ def _remember_receipt(context: ContextTypes.DEFAULT_TYPE, sent: Message, indicat
 async def _reporter(services: Services, update: Update) -> Reporter:
     user = update.effective_user
     assert user is not None
-    return await services.db.run(reporter_for, user.id, user.full_name, services.is_admin(user.id))
+    return await reporter_of(services, user)
 
 
 async def _send_receipts(
