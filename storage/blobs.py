@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 import filetype
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Attachment, Indicator, Unit
@@ -161,9 +160,6 @@ class BlobStore:
             if temp.exists():
                 temp.unlink()
 
-    def path_of(self, stored_path: str) -> Path:
-        return Path(stored_path)
-
 
 def _fsync_dir(folder: Path) -> None:
     try:
@@ -235,12 +231,3 @@ def attachments_for(
     if unit_ids:
         query = query.where(Attachment.unit_id.in_(unit_ids))
     return list(session.scalars(query.order_by(Attachment.id)))
-
-
-def attachment_count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Attachment)) or 0)
-
-
-def copy_out(blob_path: Path, destination: Path) -> None:
-    """Copy a stored file (for bundles/tests)."""
-    shutil.copyfile(blob_path, destination)

@@ -144,12 +144,6 @@ def add_member(
     return _view(session, member)
 
 
-def pending_members(session: Session) -> list[MemberView]:
-    """Join requests waiting for a decision."""
-    members = session.scalars(select(Member).where(Member.status == MemberStatus.PENDING).order_by(Member.id))
-    return [_view(session, m) for m in members]
-
-
 @dataclass(frozen=True)
 class BindingView:
     """A chat binding as shown in messages."""
@@ -206,21 +200,6 @@ def bind_chat(
     session.flush()
     return BindingView(
         chat_id, binding.kind, unit.name if unit else "", (document.short_name or document.id) if document else ""
-    )
-
-
-def chat_binding(session: Session, chat_id: int) -> BindingView | None:
-    """The binding of a chat, if any."""
-    binding = session.scalar(select(ChatBinding).where(ChatBinding.chat_id == chat_id, ChatBinding.active.is_(True)))
-    if binding is None:
-        return None
-    unit = session.get(Unit, binding.unit_id) if binding.unit_id else None
-    document = session.get(Document, binding.document_id) if binding.document_id else None
-    return BindingView(
-        chat_id,
-        binding.kind,
-        unit.name if unit else "",
-        (document.short_name or document.id) if document else "",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -189,10 +189,6 @@ def remove_rule(session: Session, rule_id: int) -> ReminderRule:
         raise ReportError(f"没有编号为 {rule_id} 的提醒规则（/deadline list 查看）")
     rule.active = False
     return rule
-
-
-def sent_count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(ReminderLog).where(ReminderLog.status == "sent")) or 0)
 
 
 def coordinator_chat_ids(session: Session) -> list[int]:
