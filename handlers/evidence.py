@@ -21,6 +21,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from handlers.deps import get_services, reporter_of
 from handlers.report import FLOW_KEY, RECEIPTS_KEY
 from knowledge.normalize import half_width, number_key
+from knowledge.schedule import resolve_period
 from storage.blobs import MAX_TELEGRAM_DOWNLOAD, StoredBlob, add_attachment, attachments_for, sanitise_name
 from storage.chats import bound_document
 from storage.models import Attachment, Indicator
@@ -31,7 +32,6 @@ from storage.progress import (
     claim_update,
     deadline_day_for,
     resolve_indicator,
-    resolve_period,
 )
 
 COMMANDS = [("files", "查看并重发某项指标本期的佐证材料：/files 31")]

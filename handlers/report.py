@@ -36,6 +36,7 @@ from knowledge.reports import (
     record_checked,
     record_line,
 )
+from knowledge.schedule import resolve_period
 from storage.chats import bound_document
 from storage.models import Indicator, ReportStatus, Role
 from storage.progress import (
@@ -46,7 +47,6 @@ from storage.progress import (
     find_unit,
     history,
     resolve_indicator,
-    resolve_period,
     unit_status,
 )
 

@@ -7,11 +7,11 @@ a restart, or a second process, can never send one twice.
 
 from __future__ import annotations
 
-import calendar as month_calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from knowledge.schedule import day_in_month, previous_month
 from knowledge.workdays import WorkCalendar
 
 UNIT = "unit"
@@ -83,15 +83,6 @@ class Occurrence:
         }
 
 
-def _month_deadline(year: int, month: int, day: int) -> date:
-    return date(year, month, min(day, month_calendar.monthrange(year, month)[1]))
-
-
-def _previous_period(day: date) -> str:
-    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
-
-
 def _deadlines(rule: RuleSpec, start: date, end: date) -> list[date]:
     if rule.kind == "one_off":
         return [rule.due_date] if rule.due_date else []
@@ -102,7 +93,7 @@ def _deadlines(rule: RuleSpec, start: date, end: date) -> list[date]:
     first, last = start - timedelta(days=20), end + timedelta(days=45)
     year, month = first.year, first.month
     while date(year, month, 1) <= last:
-        deadline = _month_deadline(year, month, rule.day_of_month)
+        deadline = day_in_month(year, month, rule.day_of_month)
         if first <= deadline <= last:
             found.append(deadline)
         year, month = (year, month + 1) if month < 12 else (year + 1, 1)
@@ -137,7 +128,7 @@ def plan(
         hour, minute = (int(p) for p in rule.remind_time.split(":"))
         at = time(hour, minute)
         for deadline in _deadlines(rule, start.date(), end.date()):
-            period = _previous_period(deadline) if rule.kind != "one_off" else deadline.strftime("%Y-%m")
+            period = previous_month(deadline) if rule.kind != "one_off" else deadline.strftime("%Y-%m")
             audience = COORDINATOR if rule.kind == "monthly_coordinator" else UNIT
             days = {calendar.working_days_before(deadline, n): n for n in sorted(set(rule.working_days_before))}
             slots = [(day, f"{audience}:{deadline.isoformat()}:{day.isoformat()}", audience) for day in days]

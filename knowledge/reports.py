@@ -15,6 +15,7 @@ from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
 from knowledge.normalize import half_width, number_key
+from knowledge.schedule import resolve_period
 from storage.chats import bound_document
 from storage.models import Indicator, ReportStatus, Role
 from storage.progress import (
@@ -27,7 +28,6 @@ from storage.progress import (
     receipt_for_update,
     reporter_for,
     resolve_indicator,
-    resolve_period,
     store_report,
     unit_status,
 )

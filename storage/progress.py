@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from knowledge.errors import Refusal
+from knowledge.schedule import DEFAULT_DEADLINE_DAY, Period, resolve_period
 from storage.models import (
     Assignment,
     Attachment,
@@ -27,51 +29,13 @@ from storage.models import (
     Unit,
 )
 
-DEFAULT_DEADLINE_DAY = 3
 _SHORT_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 STATUS_LABELS = {ReportStatus.DONE: "已完成", ReportStatus.IN_PROGRESS: "未完成"}
 
 
-class ReportError(ValueError):
-    """A report that cannot be stored; the message is Chinese and tells what to do."""
-
-
-# ------------------------------------------------------------------ periods
-
-
-def previous_month(day: date) -> str:
-    """``YYYY-MM`` of the month before ``day``."""
-    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
-
-
-def deadline_of(period: str, deadline_day: int) -> date:
-    """The reporting deadline of a period: ``deadline_day`` of the following month."""
-    year, month = (int(p) for p in period.split("-"))
-    year, month = (year, month + 1) if month < 12 else (year + 1, 1)
-    return date(year, month, min(deadline_day, 28))
-
-
-@dataclass(frozen=True)
-class Period:
-    """The month a report is about, and whether it arrived after the deadline."""
-
-    period: str
-    late: bool
-    deadline: date
-
-    @property
-    def label(self) -> str:
-        year, month = self.period.split("-")
-        return f"{year}年{int(month)}月"
-
-
-def resolve_period(now: datetime, deadline_day: int, explicit: str | None = None) -> Period:
-    """Default: the month just ended. Late when today is after the deadline (the day itself counts)."""
-    period = explicit or previous_month(now.date())
-    deadline = deadline_of(period, deadline_day)
-    return Period(period, now.date() > deadline, deadline)
+# Kept as a name for existing callers; the one refusal type lives in knowledge.errors.
+ReportError = Refusal
 
 
 # ------------------------------------------------------------------ members and permissions
