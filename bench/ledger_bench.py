@@ -25,7 +25,7 @@ from bench.readme_block import write_block  # noqa: E402
 from knowledge.bundled import sample_files  # noqa: E402
 from knowledge.files import read_document_bytes  # noqa: E402
 from knowledge.ledger import write_ledger  # noqa: E402
-from knowledge.store import import_document  # noqa: E402
+from storage.catalog import import_document  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.ledger import ledger  # noqa: E402
 from storage.models import Assignment, ProgressReport, ReportStatus  # noqa: E402

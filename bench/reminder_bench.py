@@ -28,7 +28,7 @@ from bot.config import load_config  # noqa: E402
 from bot.reminders import planned, tick  # noqa: E402
 from bot.sandbox import BotApiSandbox  # noqa: E402
 from handlers.deps import SERVICES_KEY  # noqa: E402
-from knowledge.bundled import import_samples_if_empty  # noqa: E402
+from storage.catalog import import_samples_if_empty  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Assignment, ChatBinding, ChatKind, Indicator  # noqa: E402
 from storage.reminders import seed_rules  # noqa: E402

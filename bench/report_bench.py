@@ -29,7 +29,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.readme_block import write_block  # noqa: E402
 from bot.sandbox import BotApiSandbox  # noqa: E402
-from knowledge.bundled import import_samples_if_empty  # noqa: E402
+from storage.catalog import import_samples_if_empty  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Member, MemberRole, MemberStatus, ProgressReport, Unit  # noqa: E402
 

@@ -23,11 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.readme_block import write_block  # noqa: E402
-from knowledge.bundled import import_samples_if_empty  # noqa: E402
 from knowledge.evaluation import baseline_ranker, engine_ranker, evaluate, load_queries  # noqa: E402
 from knowledge.model import ParsedDocument  # noqa: E402
 from knowledge.search import SearchIndex  # noqa: E402
-from knowledge.store import load_documents  # noqa: E402
+from storage.catalog import import_samples_if_empty, load_documents  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 QUERIES = load_queries(ROOT / "tests" / "data" / "queries.tsv")

@@ -13,8 +13,8 @@ from sqlalchemy import distinct, func, select
 
 from bot.config import load_config
 from knowledge.files import ImportInputError, read_document_file
-from knowledge.store import import_document, load_documents
 from knowledge.template import write_template
+from storage.catalog import import_document, load_documents
 from storage.db import Database
 from storage.models import Assignment, Indicator
 

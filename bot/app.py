@@ -25,11 +25,11 @@ from bot.ordering import PerChatUpdateProcessor
 from bot.ratelimit import RetryingRateLimiter
 from bot.reminders import schedule
 from handlers import registry
-from handlers.ask import RESULT_ACTIONS
+from handlers.callbacks import callback_key
 from handlers.deps import SERVICES_KEY, Clock, Services
-from handlers.tables import TABLES_CHANGED
 from knowledge.search_service import SearchService
 from storage.blobs import BlobStore
+from storage.catalog import load_documents
 from storage.db import Database
 from storage.reminders import seed_rules
 
@@ -56,19 +56,26 @@ def build_application(
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         db = database or Database(config.database_url)
         await asyncio.to_thread(db.upgrade)
-        search = SearchService(db)
+        search = SearchService(lambda: db.call(load_documents))
         blobs = BlobStore(config.files_dir, config.allowed_file_types)
         await asyncio.to_thread(blobs.prepare)  # drops partial downloads left by a crash
-        services = Services(config=config, db=db, clock=clock or system_clock(config), search=search, blobs=blobs)
-        services.extras[RESULT_ACTIONS] = [("报进度", "rp"), ("上传材料", "ru")]
+        services = Services(
+            config=config,
+            db=db,
+            clock=clock or system_clock(config),
+            search=search,
+            blobs=blobs,
+            callback_key=callback_key(config.bot_token.value),
+            result_actions=[("报进度", "rp"), ("上传材料", "ru")],
+        )
         if on_services is not None:
             await asyncio.to_thread(on_services, services)
         index = await asyncio.to_thread(search.refresh)
-        services.extras.setdefault(TABLES_CHANGED, []).append(search.refresh)
+        services.on_tables_changed.append(search.refresh)
         log.info("search index: %d indicators in %.2f s", index.size, index.build_seconds)
         app.bot_data[SERVICES_KEY] = services
         await asyncio.to_thread(db.call, seed_rules, datetime.now(config.timezone))
-        services.extras[TABLES_CHANGED].append(lambda: db.call(seed_rules, datetime.now(config.timezone)))
+        services.on_tables_changed.append(lambda: db.call(seed_rules, datetime.now(config.timezone)))
         if config.reminders_enabled:
             schedule(app)
         bot.attach_inbox(db)

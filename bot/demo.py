@@ -18,7 +18,7 @@ from bot.app import build_application, running
 from bot.config import load_config
 from bot.sandbox import BotApiSandbox, SentMessage
 from handlers.deps import Services
-from knowledge.bundled import import_samples_if_empty
+from storage.catalog import import_samples_if_empty
 
 DEMO_USER_ID = 1001
 DEMO_GROUP_ID = -100_200_300

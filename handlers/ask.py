@@ -7,7 +7,6 @@ editing the same message). Other modules may add per-result buttons via ``RESULT
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -30,10 +29,6 @@ from storage.chats import bound_document
 COMMANDS = [("ask", "查询指标：/ask 执法文书格式谁负责、/ask 李建伟、/ask 12")]
 
 USAGE = "请在 /ask 后面写上要查的内容，例如：\n/ask 执法文书格式谁负责\n/ask 李建伟负责哪些\n/ask 12号指标"
-SESSIONS_KEY = "ask_sessions"
-MAX_SESSIONS = 1000
-RESULT_ACTIONS = "result_actions"  # Services.extras: list of (button text, callback prefix)
-CARD_MESSAGES = "receipt_messages"  # shared with handlers.report: message → (indicator id, period)
 
 
 @dataclass(frozen=True)
@@ -44,18 +39,9 @@ class AskSession:
     preferred_document: str | None
 
 
-def _sessions(context: ContextTypes.DEFAULT_TYPE) -> OrderedDict[str, AskSession]:
-    sessions = context.bot_data.setdefault(SESSIONS_KEY, OrderedDict())
-    assert isinstance(sessions, OrderedDict)
-    return sessions
-
-
-def _remember(context: ContextTypes.DEFAULT_TYPE, session: AskSession) -> str:
-    sessions = _sessions(context)
+def _remember(services: Services, session: AskSession) -> str:
     token = secrets.token_hex(4)
-    sessions[token] = session
-    while len(sessions) > MAX_SESSIONS:
-        sessions.popitem(last=False)
+    services.state.ask_sessions[token] = session
     return token
 
 
@@ -72,7 +58,7 @@ def _keyboard(
 ) -> InlineKeyboardMarkup | None:
     rows: list[list[InlineKeyboardButton]] = []
     if result.intent != "owner":
-        actions = services.extras.get(RESULT_ACTIONS, [])
+        actions = services.result_actions
         for number, hit in enumerate(hits_shown, page * 3 + 1):
             indicator_id = hit.entry.indicator.db_id
             if indicator_id is None:
@@ -92,7 +78,7 @@ async def answer(message: Message, context: ContextTypes.DEFAULT_TYPE, question:
     session = AskSession(question, preferred)
     result = _run(services, session)
     text, shown, has_more = result_page(result, 0, _names(services))
-    token = _remember(context, session) if has_more else ""
+    token = _remember(services, session) if has_more else ""
     await message.reply_text(
         text,
         parse_mode=ParseMode.HTML,
@@ -146,11 +132,11 @@ async def more_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if query is None or not query.data:
         return
     _, token, page_text = query.data.split("|", 2)
-    session = _sessions(context).get(token)
+    services = get_services(context)
+    session = services.state.ask_sessions.get(token)
     if session is None or not page_text.isdigit():
         await query.answer("这条结果已过期，请重新提问。", show_alert=True)
         return
-    services = get_services(context)
     result = _run(services, session)
     page = int(page_text)
     text, shown, has_more = result_page(result, page, _names(services))
@@ -172,7 +158,8 @@ async def show_detail(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if query is None or not query.data:
         return
     raw_id = query.data.split("|", 1)[1]
-    entry = get_services(context).search.index.find(int(raw_id)) if raw_id.isdigit() else None
+    services = get_services(context)
+    entry = services.search.index.find(int(raw_id)) if raw_id.isdigit() else None
     if entry is None:
         await query.answer("找不到这项指标（可能已被重新导入），请重新提问。", show_alert=True)
         return
@@ -182,7 +169,7 @@ async def show_detail(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             full_card(entry) + "\n\n回复本消息发送文件，即作为本项的佐证材料。", parse_mode=ParseMode.HTML
         )
         # A file sent as a reply to this card attaches to this indicator (see handlers.evidence).
-        context.bot_data.setdefault(CARD_MESSAGES, {})[(sent.chat_id, sent.message_id)] = (int(raw_id), None)
+        services.state.receipts[(sent.chat_id, sent.message_id)] = (int(raw_id), None)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -1,35 +1,76 @@
-"""The services a handler may use, created by ``bot.app`` and kept in ``bot_data``."""
+"""The services a handler may use, built once by ``bot.app`` and handed over in ``bot_data``.
+
+Everything is typed: settings through :class:`HandlerSettings` (so handlers need not import
+``bot``), per-process chat state in :class:`ChatState` (no string keys in ``bot_data``).
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import User
 from telegram.ext import ContextTypes
 
-from bot.config import Config
 from knowledge.search_service import SearchService
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.progress import Reporter, reporter_for
 
 Clock = Callable[[], datetime]
-SERVICES_KEY = "services"
+SERVICES_KEY = "services"  # the one bot_data key: the Services object itself
+MAX_REMEMBERED = 5000
+
+
+class HandlerSettings(Protocol):
+    """The settings handlers read (``bot.config.Config`` satisfies it)."""
+
+    @property
+    def admins(self) -> frozenset[int]: ...
+
+    @property
+    def import_max_bytes(self) -> int: ...
+
+
+class BoundedDict(OrderedDict[Any, Any]):
+    """A dict that forgets its oldest entries beyond ``MAX_REMEMBERED`` (button tokens, drafts)."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        while len(self) > MAX_REMEMBERED:
+            self.popitem(last=False)
+
+
+@dataclass
+class ChatState:
+    """In-memory state shared by handlers (lost on restart; the database holds what matters).
+
+    ``receipts``: (chat id, message id) of a receipt or 详情 card → (indicator id, period or None),
+    so a file sent as a reply attaches there. ``drafts``: previewed reports by token.
+    ``ask_sessions``: questions behind 更多结果 buttons by token.
+    """
+
+    receipts: BoundedDict = field(default_factory=BoundedDict)
+    drafts: BoundedDict = field(default_factory=BoundedDict)
+    ask_sessions: BoundedDict = field(default_factory=BoundedDict)
 
 
 @dataclass
 class Services:
-    """Process-wide services: configuration, database, clock, search index."""
+    """Process-wide services: settings, database, clock, search index, file store."""
 
-    config: Config
+    config: HandlerSettings
     db: Database
     clock: Clock
     search: SearchService
     blobs: BlobStore
-    extras: dict[str, Any] = field(default_factory=dict)
+    callback_key: bytes = b""
+    result_actions: list[tuple[str, str]] = field(default_factory=list)  # (button text, callback kind)
+    on_tables_changed: list[Callable[[], object]] = field(default_factory=list)
+    state: ChatState = field(default_factory=ChatState)
 
     def is_admin(self, user_id: int | None) -> bool:
         """Whether ``user_id`` is listed in ``TAIZHANG_ADMINS``."""

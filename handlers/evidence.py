@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from handlers.deps import get_services, reporter_of
-from handlers.report import FLOW_KEY, RECEIPTS_KEY
+from handlers.report import FLOW_KEY
 from knowledge.normalize import half_width, number_key
 from knowledge.schedule import resolve_period
 from storage.blobs import MAX_TELEGRAM_DOWNLOAD, StoredBlob, add_attachment, attachments_for, sanitise_name
@@ -105,7 +105,7 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     match = _CAPTION_RE.match(caption)
     receipt = None
     if message.reply_to_message is not None:  # a reply to a receipt or to an indicator's 详情 card
-        receipt = context.bot_data.get(RECEIPTS_KEY, {}).get((message.chat_id, message.reply_to_message.message_id))
+        receipt = get_services(context).state.receipts.get((message.chat_id, message.reply_to_message.message_id))
     flow = (context.user_data or {}).get(FLOW_KEY)
     if match is None and receipt is None and flow and flow.get("chat_id") == message.chat_id:
         receipt = (flow["indicator_id"], None)  # a file sent while answering /report step by step

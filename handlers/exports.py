@@ -14,8 +14,9 @@ from handlers.deps import Services, get_services, reporter_of
 from knowledge.chart import completion_chart
 from knowledge.ledger import recent_periods, write_bundle, write_ledger
 from knowledge.normalize import number_key
+from knowledge.records import EvidenceFile
 from knowledge.schedule import previous_month
-from storage.ledger import EvidenceFile, evidence, ledger, reporting_trend
+from storage.ledger import evidence, ledger, reporting_trend
 from storage.progress import ReportError
 
 COMMANDS = [

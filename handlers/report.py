@@ -55,8 +55,6 @@ COMMANDS = [
     ("status", "本单位本期报送情况（协调人可 /status 单位）"),
     ("history", "某项指标的全部报送记录：/history 31"),
 ]
-DRAFTS_KEY = "report_drafts"
-RECEIPTS_KEY = "receipt_messages"
 FLOW_KEY = "report_flow"
 GUIDED_BUTTONS = 8
 
@@ -89,8 +87,7 @@ def receipt_text(receipt: Receipt) -> str:
 
 
 def _remember_receipt(context: ContextTypes.DEFAULT_TYPE, sent: Message, indicator_id: int, period: str) -> None:
-    receipts = context.bot_data.setdefault(RECEIPTS_KEY, {})
-    receipts[(sent.chat_id, sent.message_id)] = (indicator_id, period)
+    get_services(context).state.receipts[(sent.chat_id, sent.message_id)] = (indicator_id, period)
 
 
 async def _reporter(services: Services, update: Update) -> Reporter:
@@ -174,9 +171,8 @@ async def _bulk_preview(
 
 
 def _save_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
-    drafts = context.bot_data.setdefault(DRAFTS_KEY, {})
     token = secrets.token_hex(4)
-    drafts[token] = draft
+    get_services(context).state.drafts[token] = draft
     return token
 
 
@@ -186,7 +182,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or not query.data or update.effective_user is None:
         return
     action, token = query.data.split("|", 1)
-    drafts = context.bot_data.setdefault(DRAFTS_KEY, {})
+    drafts = get_services(context).state.drafts
     draft = drafts.get(token)
     if draft is None:
         await query.answer("这份预览已处理或已过期。", show_alert=True)

@@ -13,8 +13,9 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 
 from handlers.deps import get_services
 from knowledge.files import ImportInputError, read_document_bytes
+from knowledge.imports import ImportReport
 from knowledge.model import ParsedDocument
-from knowledge.store import ImportReport, import_document
+from storage.catalog import import_document
 from storage.members import is_coordinator
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 COMMANDS = [("import", "导入指标表（管理员：发送 .docx/.xlsx/.txt 文件，说明写 /import）")]
 
 USAGE = "请把指标表文件（.docx、.xlsx 或 .txt）作为附件发送，并在文件说明里写 /import。"
-TABLES_CHANGED = "tables_changed"  # key in Services.extras: callbacks run after an import
 
 
 def _import_all(session: Session, documents: list[ParsedDocument], now: datetime) -> list[ImportReport]:
@@ -60,7 +60,7 @@ async def import_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await message.reply_text(f"导入失败：{exc}\n数据库未做任何改动。")
         return
     reports = await services.db.run(_import_all, parsed, services.clock().astimezone(UTC))
-    for callback in services.extras.get(TABLES_CHANGED, []):
+    for callback in services.on_tables_changed:
         await asyncio.to_thread(callback)
     text = "导入完成。\n" + "\n".join(report.summary() for report in reports)
     await message.reply_text(text[:4000])

@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from storage.ledger import UnitLedger
+from knowledge.records import UnitLedger
 
 MAX_UNITS = 30
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from knowledge.dictionary import DomainDictionary
 from knowledge.model import ParsedDocument
-from knowledge.normalize import half_width
+from knowledge.normalize import half_width, to_simplified
 
 MAX_QUERY_CHARS = 200
 
@@ -74,15 +74,9 @@ def clean_question(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()[:MAX_QUERY_CHARS]
 
 
-def _to_simplified(text: str) -> str:
-    from knowledge.search import _t2s
-
-    return str(_t2s().convert(text))  # type: ignore[attr-defined]
-
-
 def parse_query(question: str, dictionary: DomainDictionary, documents: Sequence[ParsedDocument]) -> Query:
     """Route ``question``; ``documents`` are the known documents (for hints)."""
-    text = _to_simplified(clean_question(question))
+    text = to_simplified(clean_question(question))
     query = Query(raw=text, intent="text")
     if not _CONTENT_RE.search(text):
         query.intent = "empty"

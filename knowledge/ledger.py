@@ -19,8 +19,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from storage.ledger import EvidenceFile, UnitLedger
-from storage.models import ReportStatus
+from knowledge.domain import ReportStatus
+from knowledge.records import EvidenceFile, UnitLedger
 
 HEADER = ["序号", "文档", "三级指标", "上报材料", "完成进度", "牵头单位", "牵头单位责任人", "配合单位",
           "报送时间", "报送人", "附件数"]  # fmt: skip

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACE_RE = re.compile(r"[ \t\u3000\xa0]+")
 _TAG_RE = re.compile(r"</?p>|<br\s*/?>", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> object:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters to simplified (OpenCC ``t2s``; built once per process)."""
+    return str(_t2s().convert(text))  # type: ignore[attr-defined]
 
 
 def half_width(text: str) -> str:

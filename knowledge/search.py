@@ -15,7 +15,6 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,7 +25,7 @@ from knowledge.dictionary import DomainDictionary, load_dictionary
 from knowledge.intent import Query, parse_query
 from knowledge.model import ParsedDocument, ParsedIndicator
 from knowledge.ngram_index import NgramPostings
-from knowledge.normalize import half_width
+from knowledge.normalize import half_width, to_simplified
 
 FIELD_WEIGHTS = {
     "text": 3.0,
@@ -46,17 +45,9 @@ MIN_SCORE = 0.2
 _DROP_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
-@lru_cache(maxsize=1)
-def _t2s() -> object:
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 def normalise(text: str) -> str:
     """Simplified Chinese, half-width, lower case, no spaces or punctuation."""
-    converter = _t2s()
-    text = converter.convert(half_width(text))  # type: ignore[attr-defined]
+    text = to_simplified(half_width(text))
     return _DROP_RE.sub("", text.lower())
 
 

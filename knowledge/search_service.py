@@ -1,19 +1,25 @@
-"""The live search index of a process: built from the database, swapped after an import."""
+"""The live search index of a process: built from the stored documents, swapped after an import."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
+from knowledge.model import ParsedDocument
 from knowledge.search import SearchIndex
-from knowledge.store import load_documents
-from storage.db import Database
+
+DocumentLoader = Callable[[], list[ParsedDocument]]
 
 
 class SearchService:
-    """Holds the current :class:`SearchIndex`; ``refresh`` rebuilds it without a restart."""
+    """Holds the current :class:`SearchIndex`; ``refresh`` rebuilds it without a restart.
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    ``load`` reads the stored documents (``bot.app`` hands in a function over the database),
+    so this module needs no storage.
+    """
+
+    def __init__(self, load: DocumentLoader) -> None:
+        self._load = load
         self._lock = threading.Lock()
         self._index = SearchIndex([])
 
@@ -24,6 +30,5 @@ class SearchService:
     def refresh(self) -> SearchIndex:
         """Rebuild from the stored documents (readers keep using the old index meanwhile)."""
         with self._lock:
-            documents = self._db.call(load_documents)
-            self._index = SearchIndex(documents)
+            self._index = SearchIndex(self._load())
             return self._index

@@ -3,12 +3,10 @@ its latest report and attachments (plain rows; ``knowledge.ledger`` writes the f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.records import EvidenceFile, LedgerRow, UnitLedger
 from storage.models import (
     Assignment,
     Attachment,
@@ -16,54 +14,10 @@ from storage.models import (
     Indicator,
     Person,
     ProgressReport,
-    ReportStatus,
     Role,
     Unit,
 )
 from storage.progress import ReportError, attachment_counts, find_unit, latest_reports
-
-
-@dataclass
-class LedgerRow:
-    """One indicator of a unit for a period."""
-
-    indicator_id: int
-    document: str
-    number: str
-    level1: str
-    text: str
-    materials: str
-    methods: list[str]
-    role: Role
-    lead_units: str
-    lead_persons: str
-    coop_units: str
-    status: ReportStatus | None
-    details: str
-    late: bool
-    reported_at: datetime | None
-    reporter: str
-    attachments: int
-
-
-@dataclass
-class UnitLedger:
-    """A unit's sheet."""
-
-    unit: str
-    rows: list[LedgerRow] = field(default_factory=list)
-
-    @property
-    def reported(self) -> int:
-        return sum(1 for r in self.rows if r.status is not None)
-
-    @property
-    def completed(self) -> int:
-        return sum(1 for r in self.rows if r.status == ReportStatus.DONE)
-
-    @property
-    def missing(self) -> list[str]:
-        return [r.number for r in self.rows if r.status is None]
 
 
 def ledger(
@@ -141,22 +95,6 @@ def ledger(
     if not result:
         raise ReportError("没有可导出的指标（请先导入指标表，或检查单位名称）")
     return result
-
-
-@dataclass
-class EvidenceFile:
-    """One attachment for the bundle manifest."""
-
-    indicator_label: str
-    level1: str
-    unit: str
-    period: str
-    original_name: str
-    size: int
-    sha256: str
-    stored_path: str
-    uploader: str
-    uploaded_at: datetime
 
 
 def evidence(session: Session, period: str, number: str | None = None) -> list[EvidenceFile]:

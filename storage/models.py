@@ -30,6 +30,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# The enums live in knowledge.domain; re-exported here for callers that import them with the models.
+from knowledge.domain import ChatKind as ChatKind
+from knowledge.domain import MemberRole as MemberRole
+from knowledge.domain import MemberStatus as MemberStatus
+from knowledge.domain import ReportStatus as ReportStatus
+from knowledge.domain import Role as Role
+from knowledge.domain import RuleKind as RuleKind
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -48,51 +56,6 @@ class Base(DeclarativeBase):
 
 def _enum(cls: type[enum.Enum]) -> Enum:
     return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
-
-class Role(enum.StrEnum):
-    """How a unit takes part in an indicator."""
-
-    LEAD = "lead"
-    COOPERATING = "coop"
-
-
-class MemberRole(enum.StrEnum):
-    """What a Telegram user may do."""
-
-    MEMBER = "member"
-    COORDINATOR = "coordinator"
-    ADMIN = "admin"
-
-
-class MemberStatus(enum.StrEnum):
-    """Whether a join request has been confirmed."""
-
-    PENDING = "pending"
-    ACTIVE = "active"
-    REJECTED = "rejected"
-
-
-class ChatKind(enum.StrEnum):
-    """What a bound group is for."""
-
-    UNIT = "unit"
-    COORDINATOR = "coordinator"
-
-
-class ReportStatus(enum.StrEnum):
-    """已完成 or 未完成 (still in progress)."""
-
-    DONE = "done"
-    IN_PROGRESS = "in_progress"
-
-
-class RuleKind(enum.StrEnum):
-    """Kinds of reminder rule."""
-
-    MONTHLY_UNIT = "monthly_unit"
-    MONTHLY_COORDINATOR = "monthly_coordinator"
-    ONE_OFF = "one_off"
 
 
 class Document(Base):

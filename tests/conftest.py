@@ -102,7 +102,7 @@ async def bot_app(config: Config, clock: FakeClock) -> AsyncIterator[object]:
 @pytest.fixture(scope="session")
 def seeded_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database with the five bundled documents imported (shared, read-only for tests)."""
-    from knowledge.bundled import import_samples_if_empty
+    from storage.catalog import import_samples_if_empty
 
     path = tmp_path_factory.mktemp("seeded") / "seeded.sqlite3"
     url = f"sqlite:///{path}"
@@ -117,7 +117,7 @@ def seeded_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def seeded_index(seeded_db_url: str) -> object:
     """A search index over the bundled documents as stored (canonical units, ids)."""
     from knowledge.search import SearchIndex
-    from knowledge.store import load_documents
+    from storage.catalog import load_documents
 
     db = Database(seeded_db_url)
     try:

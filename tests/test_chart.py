@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.chart import chinese_font_family, completion_chart
-from storage.ledger import LedgerRow, UnitLedger
+from knowledge.records import LedgerRow, UnitLedger
 from storage.models import ReportStatus, Role
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from bot.cli import main
 from knowledge.bundled import sample_files, sample_path
 from knowledge.files import ImportInputError, read_document_bytes
-from knowledge.store import import_document, load_documents
 from knowledge.template import write_template
+from storage.catalog import import_document, load_documents
 from storage.db import Database
 from storage.models import Assignment, Indicator, Person, ProgressReport, ReportStatus, Unit, UnitAlias
 
@@ -113,7 +113,7 @@ def test_failed_import_changes_nothing(database: Database, monkeypatch: pytest.M
     name, data = sample_files()[0]
     import_bytes(database, data, name)
     before = snapshot(database)
-    import knowledge.store as store
+    import storage.catalog as store
 
     calls = {"n": 0}
     original = store._assign

@@ -201,7 +201,7 @@ def test_cli_plan_rejects_invalid_dates(day: str, capsys: pytest.CaptureFixture[
 
 async def test_coordinator_hears_all_reported(sandbox: BotApiSandbox, db_url: str, tmp_path: object) -> None:
     from knowledge.files import read_document_bytes
-    from knowledge.store import import_document
+    from storage.catalog import import_document
     from storage.models import Indicator, ReminderRule, ReportStatus, RuleKind
     from storage.progress import Reporter, store_report
     from tests.test_import_store import _docx_table_bytes

@@ -1,4 +1,4 @@
-"""Keeping parsed documents in the database, and reading them back.
+"""Keeping parsed documents in the database (the catalogue of programmes), and reading them back.
 
 Import is idempotent (same file → nothing changes), updates indicators in place
 matched by (document, table, key) so earlier progress reports stay attached, and
@@ -7,13 +7,15 @@ runs inside the caller's unit of work (a failure rolls everything back).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from knowledge.aliases import AliasTable, load_aliases
+from knowledge.bundled import sample_files
+from knowledge.files import read_document_bytes
+from knowledge.imports import ImportReport
 from knowledge.model import Owner, ParsedDocument, ParsedIndicator
 from storage.models import (
     Assignment,
@@ -26,42 +28,6 @@ from storage.models import (
     Unit,
     UnitAlias,
 )
-
-
-@dataclass
-class ImportReport:
-    """What an import did, with source line numbers."""
-
-    document_id: str
-    title: str
-    imported: list[tuple[str, int | None]] = field(default_factory=list)
-    updated: list[tuple[str, int | None]] = field(default_factory=list)
-    unchanged: int = 0
-    removed: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)
-    unassigned: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return len(self.imported) + len(self.updated) + self.unchanged
-
-    def summary(self) -> str:
-        """Chinese multi-line summary for the CLI and the chat."""
-        lines = [
-            f"文档 {self.document_id}（{self.title}）：共 {self.total} 项指标",
-            f"  新增 {len(self.imported)} 项，更新 {len(self.updated)} 项，未变 {self.unchanged} 项",
-        ]
-        if self.updated:
-            lines.append("  更新：" + "、".join(f"{k}（第{n}行）" for k, n in self.updated[:20]))
-        if self.removed:
-            lines.append("  文件中已没有、已删除：" + "、".join(self.removed))
-        if self.kept:
-            lines.append("  文件中已没有、但已有进度报告而保留：" + "、".join(self.kept))
-        if self.unassigned:
-            lines.append("  未分配责任单位：" + "、".join(self.unassigned))
-        lines += [f"  提示：{w}" for w in self.warnings]
-        return "\n".join(lines)
 
 
 def _display_key(table: str, key: str) -> str:
@@ -323,3 +289,14 @@ def load_documents(session: Session, document_id: str | None = None) -> list[Par
         )
         for doc in session.scalars(query)
     ]
+
+
+def import_samples_if_empty(session: Session, now: datetime) -> list[ImportReport]:
+    """Import the bundled samples into an empty database (the demo's first run); else do nothing."""
+    if session.scalar(select(func.count()).select_from(Document)):
+        return []
+    reports = []
+    for name, data in sample_files():
+        for parsed in read_document_bytes(data, name):
+            reports.append(import_document(session, parsed, now=now))
+    return reports

@@ -1,0 +1,54 @@
+"""Domain vocabulary shared by every layer: the enums records are stored and decided with.
+
+Plain Python (no database, no Telegram); ``storage.models`` stores these values and
+``knowledge.access`` / ``knowledge.reports`` decide with them.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    """How a unit takes part in an indicator."""
+
+    LEAD = "lead"
+    COOPERATING = "coop"
+
+
+class MemberRole(enum.StrEnum):
+    """What a Telegram user may do."""
+
+    MEMBER = "member"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class MemberStatus(enum.StrEnum):
+    """Whether a join request has been confirmed."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+
+
+class ChatKind(enum.StrEnum):
+    """What a bound group is for."""
+
+    UNIT = "unit"
+    COORDINATOR = "coordinator"
+
+
+class ReportStatus(enum.StrEnum):
+    """已完成 or 未完成 (still in progress)."""
+
+    DONE = "done"
+    IN_PROGRESS = "in_progress"
+
+
+class RuleKind(enum.StrEnum):
+    """Kinds of reminder rule."""
+
+    MONTHLY_UNIT = "monthly_unit"
+    MONTHLY_COORDINATOR = "monthly_coordinator"
+    ONE_OFF = "one_off"
