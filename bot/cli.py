@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -74,6 +75,20 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    """One line per check with its fix; exit 1 when any check failed."""
+    from bot.checks import run_doctor
+
+    checks = run_doctor()
+    for check in checks:
+        print(check.line(), flush=True)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        print(f"{len(failed)} 项检查未通过", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="taizhang", description="台账助手 管理命令")
@@ -93,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="应用数据库迁移")
     upgrade.set_defaults(func=cmd_db_upgrade)
+
+    doctor = sub.add_parser("doctor", help="检查配置、数据库、材料目录、时区、节假日数据和 Bot API 连接")
+    doctor.set_defaults(func=cmd_doctor)
 
     for register in EXTRA_COMMANDS:
         register(sub)
@@ -117,10 +135,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `taizhang search … | head`: the reader left; end quietly like other Unix tools.
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what the shell reports for a tool killed by SIGPIPE
     except SystemExit as exc:  # argument errors of our own, already phrased in Chinese
         if isinstance(exc.code, str):
             return _fail(exc.code, 2)
         raise
+    except OSError as exc:  # e.g. --out in a folder that does not exist
+        return _fail(f"错误：{exc.strerror or exc}" + (f"（{exc.filename}）" if exc.filename else ""), 1)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

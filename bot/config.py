@@ -80,7 +80,8 @@ def derive_file_url(api_base_url: str) -> str:
     return base + "/file/bot"
 
 
-def _merged_environment(env: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
+def read_environment(env: Mapping[str, str] | None = None, env_file: Path | None = None) -> dict[str, str]:
+    """The variables: ``env`` if given, else ``.env`` overlaid by the real environment."""
     if env is not None:
         return dict(env)
     merged: dict[str, str] = {}
@@ -116,7 +117,7 @@ def load_config(
     env_file: Path | None = None,
 ) -> Config:
     """Read and validate the ``TAIZHANG_*`` variables; raise :class:`ConfigError` on bad input."""
-    values = _merged_environment(env, env_file)
+    values = read_environment(env, env_file)
 
     token = values.get("TAIZHANG_BOT_TOKEN", "").strip()
     if require_token and not token:

@@ -82,6 +82,20 @@ class Database:
             raise DatabaseUnavailableError(f"无法连接数据库 {safe}: {exc.orig}") from exc
         command.upgrade(alembic_config(self.engine), "head")
 
+    def revisions(self) -> tuple[str | None, str | None]:
+        """(revision the database is at, newest revision shipped); raises when unreachable."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+        try:
+            with self.engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+        except OperationalError as exc:
+            safe = make_url(self.url).render_as_string(hide_password=True)
+            raise DatabaseUnavailableError(f"无法连接数据库 {safe}: {exc.orig}") from exc
+        return current, head
+
     @contextmanager
     def session_scope(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any exception."""
