@@ -21,7 +21,6 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from handlers.deps import get_services, reporter_of
 from handlers.report import FLOW_KEY
 from knowledge.normalize import half_width, number_key
-from knowledge.schedule import resolve_period
 from storage.blobs import MAX_TELEGRAM_DOWNLOAD, StoredBlob, add_attachment, attachments_for, sanitise_name
 from storage.chats import bound_document
 from storage.models import Attachment, Indicator
@@ -30,7 +29,7 @@ from storage.progress import (
     ReportError,
     check_permission,
     claim_update,
-    deadline_day_for,
+    period_for,
     resolve_indicator,
 )
 
@@ -75,7 +74,7 @@ def _record(
     indicator = session.get(Indicator, indicator_id)
     unit = session.get(Unit, unit_id)
     assert indicator is not None and unit is not None
-    resolved = resolve_period(now, deadline_day_for(indicator.document), period)
+    resolved = period_for(indicator.document, now, period)
     if not claim_update(session, update_id, "attachment", now):
         return Attachment(), True, resolved.label, indicator.number, True
     row, duplicate = add_attachment(
@@ -188,7 +187,7 @@ def _list_files(
 ) -> tuple[str, list[tuple[int, str]]]:
     indicator = resolve_indicator(session, reporter, number, document_id)
     unit = check_permission(session, reporter, indicator) if not reporter.is_coordinator else None
-    period = resolve_period(now, deadline_day_for(indicator.document))
+    period = period_for(indicator.document, now)
     files = attachments_for(session, indicator.id, period.period, [unit.id] if unit else None)
     if not files:
         return f"第{indicator.number}项 {period.label} 还没有佐证材料。", []

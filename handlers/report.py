@@ -36,7 +36,6 @@ from knowledge.reports import (
     record_checked,
     record_line,
 )
-from knowledge.schedule import resolve_period
 from storage.chats import bound_document
 from storage.models import Indicator, ReportStatus, Role
 from storage.progress import (
@@ -44,6 +43,7 @@ from storage.progress import (
     Receipt,
     Reporter,
     ReportError,
+    document_period,
     find_unit,
     history,
     resolve_indicator,
@@ -228,7 +228,7 @@ async def _guided_start(message: Message, services: Services, reporter: Reporter
     if not items:
         await message.reply_text("本单位没有需要报送的指标。")
         return
-    period = resolve_period(services.clock(), 3)
+    period = await services.db.run(document_period, document_id, services.clock())
     missing = sum(1 for _, _, done in items if not done)
     buttons = [
         InlineKeyboardButton(f"{number}{' ✓' if done else ''}", callback_data=f"rp|{indicator_id}")
@@ -387,7 +387,7 @@ def _status_text(
         unit_id = reporter.unit_id
     else:
         raise ReportError("您还没有登记所属单位，请先发送 /join 单位 姓名")
-    period = resolve_period(now, 3)
+    period = document_period(session, document_id, now)
     status = unit_status(session, unit_id, period.period, document_id)
     text = [f"<b>{escape(status.unit)}</b> {period.label}：已报 {status.reported} / {len(status.lines)} 项"]
     for line in status.lines[:80]:

@@ -296,6 +296,7 @@ def assemble_document(
         reporting_rules=reporting_rules("\n".join(lines)),
         contacts=contacts(lines),
         warnings=warnings or [],
+        source_text="\n".join(lines),
     )
 
 

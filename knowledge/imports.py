@@ -18,6 +18,7 @@ class ImportReport:
     kept: list[str] = field(default_factory=list)
     unassigned: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    profile_lines: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -38,4 +39,7 @@ class ImportReport:
         if self.unassigned:
             lines.append("  未分配责任单位：" + "、".join(self.unassigned))
         lines += [f"  提示：{w}" for w in self.warnings]
+        if self.profile_lines:
+            lines.append("  报送规则（taizhang profile set 可修改）：")
+            lines += [f"    {line}" for line in self.profile_lines]
         return "\n".join(lines)

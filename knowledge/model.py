@@ -83,3 +83,4 @@ class ParsedDocument:
     contacts: list[ContactPerson] = field(default_factory=list)
     unit_aliases: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    source_text: str = ""  # the document's own text, read into its programme profile at import

@@ -15,7 +15,6 @@ from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
 from knowledge.normalize import half_width, number_key
-from knowledge.schedule import resolve_period
 from storage.chats import bound_document
 from storage.models import Indicator, ReportStatus, Role
 from storage.progress import (
@@ -25,6 +24,7 @@ from storage.progress import (
     ReportError,
     check_permission,
     claim_update,
+    document_period,
     receipt_for_update,
     reporter_for,
     resolve_indicator,
@@ -227,7 +227,7 @@ def guided_items(
     """The unit indicators for the guided flow: (id, number, reported), unreported and lead first."""
     if reporter.unit_id is None:
         raise ReportError("您还没有登记所属单位，请先发送 /join 单位 姓名；协调人可直接用 /report 编号 已完成 …")
-    period = resolve_period(now, 3).period
+    period = document_period(session, document_id, now).period
     status = unit_status(session, reporter.unit_id, period, document_id)
     ordered = sorted(status.lines, key=lambda line: (line.status is not None, line.role != Role.LEAD))
     return [(line.indicator_id, line.number, line.status is not None) for line in ordered]

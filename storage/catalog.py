@@ -17,6 +17,9 @@ from knowledge.bundled import sample_files
 from knowledge.files import read_document_bytes
 from knowledge.imports import ImportReport
 from knowledge.model import Owner, ParsedDocument, ParsedIndicator
+from knowledge.profile import Profile
+from knowledge.profile_edit import describe, reapply_edits
+from knowledge.profile_reader import read_profile
 from storage.models import (
     Assignment,
     Attachment,
@@ -219,8 +222,25 @@ def import_document(
             person.title = contact.title
     if report.imported or report.updated or report.removed:
         document.updated_at = now
+    _store_profile(document, parsed, now, report)
     session.flush()
     return report
+
+
+def _store_profile(document: Document, parsed: ParsedDocument, now: datetime, report: ImportReport) -> None:
+    """Read the programme profile from the text; a re-import keeps the first import day and coordinators' edits."""
+    stored = Profile.from_json(document.profile) if document.profile else None
+    today = stored.imported_on if stored and stored.imported_on else now.date()
+    if not parsed.source_text and stored is not None:
+        profile = stored  # a table without text (xlsx template): keep what was read before
+    else:
+        profile = read_profile(document.id, parsed.source_text, parsed.indicators, today)
+        if stored is not None:
+            failed = reapply_edits(profile, stored.edits, today)
+            report.warnings += [f"协调人修改的报送规则已不适用：{f}" for f in failed]
+    if document.profile != profile.as_json():
+        document.profile = profile.as_json()
+    report.profile_lines = describe(profile, now.date())
 
 
 def _assign(row: Indicator, item: ParsedIndicator, directory: _Directory) -> None:

@@ -71,6 +71,8 @@ class Document(Base):
     source_name: Mapped[str] = mapped_column(String(300), default="")
     sha256: Mapped[str] = mapped_column(String(64), default="")
     reporting_rules: Mapped[list[Any]] = mapped_column(default=list)
+    # The programme profile (knowledge.profile.Profile.as_json): cadence, phases, milestones, who reports…
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from knowledge.errors import Refusal
-from knowledge.schedule import DEFAULT_DEADLINE_DAY, Period, resolve_period
+from knowledge.schedule import Period, report_period
 from storage.models import (
     Assignment,
     Attachment,
@@ -28,6 +28,7 @@ from storage.models import (
     Role,
     Unit,
 )
+from storage.profiles import profile_of
 
 _SHORT_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -135,12 +136,15 @@ def check_permission(session: Session, reporter: Reporter, indicator: Indicator)
     raise ReportError(f"指标 {indicator.number} 由{lead}牵头，{reporter.unit_name}不能报送；请联系牵头单位或法规科")
 
 
-def deadline_day_for(document: Document | None) -> int:
-    """The monthly unit deadline the document states (000: 3, 002: 1), default 3."""
-    for rule in (document.reporting_rules if document else []) or []:
-        if isinstance(rule, dict) and rule.get("kind") == "monthly_unit" and isinstance(rule.get("day"), int):
-            return int(rule["day"])
-    return DEFAULT_DEADLINE_DAY
+def document_period(session: Session, document_id: str | None, now: datetime) -> Period:
+    """The current reporting period of a document's programme (None: no document known)."""
+    document = session.get(Document, document_id) if document_id else None
+    return period_for(document, now)
+
+
+def period_for(document: Document | None, now: datetime, explicit: str | None = None) -> Period:
+    """The period, deadline and lateness of a report on this document made ``now`` (decided by knowledge.schedule)."""
+    return report_period(profile_of(document) if document is not None else None, now, explicit)
 
 
 # ------------------------------------------------------------------ storing
@@ -192,7 +196,7 @@ def store_report(
 ) -> Receipt:
     """Append a new version of a unit's report on an indicator for a period."""
     unit = check_permission(session, reporter, indicator)
-    period = resolve_period(now, deadline_day_for(indicator.document), explicit_period)
+    period = period_for(indicator.document, now, explicit_period)
     version = (
         session.scalar(
             select(func.max(ProgressReport.version)).where(
@@ -245,7 +249,7 @@ def receipt_for_update(session: Session, update_id: int) -> list[Receipt]:
     receipts = []
     for report in reports:
         indicator = report.indicator
-        period = resolve_period(report.created_at, deadline_day_for(indicator.document), report.period)
+        period = period_for(indicator.document, report.created_at, report.period)
         receipts.append(
             Receipt(
                 report.short_id,

@@ -201,8 +201,10 @@ def test_cli_plan_rejects_invalid_dates(day: str, capsys: pytest.CaptureFixture[
 
 async def test_coordinator_hears_all_reported(sandbox: BotApiSandbox, db_url: str, tmp_path: object) -> None:
     from knowledge.files import read_document_bytes
+    from knowledge.profile import Monthly, Profile
     from storage.catalog import import_document
     from storage.models import Indicator, ReminderRule, ReportStatus, RuleKind
+    from storage.profiles import save_profile
     from storage.progress import Reporter, store_report
     from tests.test_import_store import _docx_table_bytes
 
@@ -212,6 +214,8 @@ async def test_coordinator_hears_all_reported(sandbox: BotApiSandbox, db_url: st
     with db.session_scope() as session:
         [parsed] = read_document_bytes(_docx_table_bytes(), "分工表.docx")
         import_document(session, parsed, now=now)
+        # The docx table states no cadence; the coordinator sets one in the profile (/deadline day 3, coordday 5).
+        save_profile(session, Profile("分工表", monthly=Monthly(report_day=3, coordinator_day=5)))
         session.add_all([
             ReminderRule(document_id="分工表", kind=RuleKind.MONTHLY_UNIT, day_of_month=3, title="月度进展报送",
                          remind_working_days_before=[2, 0], created_at=now),

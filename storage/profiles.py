@@ -1,0 +1,69 @@
+"""Programme profiles kept beside their documents (``documents.profile``), and the units that report.
+
+Persistence only: what a profile says and how a value is set are decided in
+``knowledge.profile`` / ``knowledge.profile_edit``; lateness and deadlines in ``knowledge.schedule``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.profile import Profile
+from knowledge.profile_reader import profile_from_rules
+from storage.models import Assignment, Document, Indicator, Role, Unit
+
+
+def load_profile(session: Session, document_id: str) -> Profile | None:
+    """The stored profile of a document (documents imported before profiles: from their monthly rules)."""
+    document = session.get(Document, document_id)
+    if document is None:
+        return None
+    return profile_of(document)
+
+
+def profile_of(document: Document) -> Profile:
+    """The profile of a loaded document row."""
+    if document.profile:
+        return Profile.from_json(document.profile)
+    return profile_from_rules(document.id, list(document.reporting_rules or []))
+
+
+def save_profile(session: Session, profile: Profile) -> None:
+    """Store a profile beside its document."""
+    document = session.get(Document, profile.document_id)
+    if document is None:
+        raise LookupError(profile.document_id)
+    document.profile = profile.as_json()
+    session.flush()
+
+
+def all_profiles(session: Session, document_id: str | None = None) -> list[Profile]:
+    """Profiles of every document (or one), in document order."""
+    query = select(Document).order_by(Document.id)
+    if document_id:
+        query = query.where(Document.id == document_id)
+    return [profile_of(document) for document in session.scalars(query)]
+
+
+def document_unit_roles(session: Session, document_id: str) -> list[tuple[int, str, bool]]:
+    """(unit id, unit name, is lead) of every assignment in a document, leads first, without repeats."""
+    rows = session.execute(
+        select(Unit.id, Unit.name, Assignment.role)
+        .join(Assignment, Assignment.unit_id == Unit.id)
+        .join(Indicator, Indicator.id == Assignment.indicator_id)
+        .where(Indicator.document_id == document_id)
+        .distinct()
+        .order_by(Unit.name)
+    ).all()
+    seen: dict[int, tuple[int, str, bool]] = {}
+    for unit_id, name, role in rows:
+        lead = role == Role.LEAD
+        if unit_id not in seen or (lead and not seen[unit_id][2]):
+            seen[unit_id] = (int(unit_id), str(name), lead)
+    return sorted(seen.values(), key=lambda row: (not row[2], row[1]))
+
+
+def reporting_unit_names(session: Session, profile: Profile) -> list[str]:
+    """Names of the units that must report under the profile's who-reports rule."""
+    return [name for _, name, lead in document_unit_roles(session, profile.document_id) if profile.reports_for(lead)]
