@@ -13,6 +13,7 @@ from sqlalchemy import distinct, func, select
 
 from bot.config import load_config
 from knowledge.files import ImportInputError, read_document_file
+from knowledge.imports import RemovalsNeedConfirmation
 from knowledge.template import write_template
 from storage.catalog import import_document, load_documents
 from storage.db import Database
@@ -27,20 +28,31 @@ def _database() -> Database:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import each file in its own transaction; a failing file changes nothing."""
+    """Import each file in its own transaction; a failing file changes nothing.
+
+    Removing indicators that vanished from a file needs ``--replace``; without it the removals
+    are listed and nothing changes (exit 1).
+    """
     if args.document_id and len(args.paths) > 1:
         print("--document-id 只能配合一个文件使用", file=sys.stderr)
         return 2
+    config = load_config(require_token=False)
     database = _database()
     failures = 0
     try:
         for raw in args.paths:
             path = Path(raw)
             try:
-                documents = read_document_file(path, document_id=args.document_id)
+                documents = read_document_file(
+                    path, document_id=args.document_id, max_bytes=config.import_max_bytes, limits=config.import_limits
+                )
                 now = datetime.now(UTC)
                 with database.session_scope() as session:
-                    reports = [import_document(session, d, now=now) for d in documents]
+                    reports = [import_document(session, d, now=now, replace=args.replace) for d in documents]
+            except RemovalsNeedConfirmation as exc:
+                print(f"导入未执行：{path.name}：{exc}。确认删除请加 --replace 重新导入", file=sys.stderr)
+                failures += 1
+                continue
             except ImportInputError as exc:
                 print(f"导入失败：{exc}", file=sys.stderr)
                 failures += 1
@@ -271,6 +283,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp = sub.add_parser("import", help="导入指标表（.txt/.docx/.xlsx）")
     imp.add_argument("paths", nargs="+", metavar="PATH")
     imp.add_argument("--document-id", help="文档编号（默认取文件名）")
+    imp.add_argument("--replace", action="store_true", help="确认删除文件中已没有的指标（默认只列出、不删除）")
     imp.set_defaults(func=cmd_import)
 
     ind = sub.add_parser("indicators", help="列出已导入的指标")

@@ -16,6 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from knowledge.files import ImportLimits
+from knowledge.robots import DEFAULT_ROBOT_HOSTS, RobotPolicy
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_URL = "sqlite:///data/taizhang.sqlite3"
 DEFAULT_FILES_DIR = "data/files"
@@ -65,6 +68,14 @@ class Config:
     max_sends_per_second: float = 30.0
     allowed_file_types: tuple[str, ...] = ()
     reminders_enabled: bool = True
+    robot_hosts: tuple[str, ...] = DEFAULT_ROBOT_HOSTS
+    robot_allow_loopback: bool = False  # tests only: their stand-in robot listens on http://localhost
+    import_limits: ImportLimits = field(default_factory=ImportLimits)
+
+    @property
+    def robot_policy(self) -> RobotPolicy:
+        """Where robot webhooks may post (the allow-list of hosts)."""
+        return RobotPolicy(self.robot_hosts, self.robot_allow_loopback)
 
     @property
     def file_base_url(self) -> str:
@@ -162,7 +173,19 @@ def load_config(
     if reminders_text not in {"on", "off", "1", "0", "true", "false"}:
         raise ConfigError("TAIZHANG_REMINDERS", f"“{reminders_text}”应为 on 或 off")
 
+    hosts_text = values.get("TAIZHANG_ROBOT_HOSTS", "").strip()
+    robot_hosts = tuple(h.strip().lower() for h in re.split(r"[,，\s]+", hosts_text) if h.strip())
+    bad_hosts = [h for h in robot_hosts if not re.fullmatch(r"[a-z0-9.-]{1,253}", h)]
+    if bad_hosts:
+        raise ConfigError("TAIZHANG_ROBOT_HOSTS", f"无效的主机名：{'、'.join(bad_hosts)}（例如 qyapi.weixin.qq.com）")
+    loopback_text = values.get("TAIZHANG_ROBOT_ALLOW_LOOPBACK", "").strip().lower() or "off"
+    if loopback_text not in {"on", "off", "1", "0", "true", "false"}:
+        raise ConfigError("TAIZHANG_ROBOT_ALLOW_LOOPBACK", f"“{loopback_text}”应为 on 或 off（仅供测试）")
+
     return Config(
+        robot_hosts=robot_hosts or DEFAULT_ROBOT_HOSTS,
+        robot_allow_loopback=loopback_text in {"on", "1", "true"},
+        import_limits=_import_limits(values),
         reminders_enabled=reminders_text in {"on", "1", "true"},
         allowed_file_types=allowed or ALLOWED_TYPES,
         max_sends_per_second=max_sends,
@@ -174,3 +197,28 @@ def load_config(
         api_base_url=api_base_url,
         proxy=proxy,
     )
+
+
+_LIMIT_VARIABLES = {
+    "max_rows": "TAIZHANG_IMPORT_MAX_ROWS",
+    "max_columns": "TAIZHANG_IMPORT_MAX_COLUMNS",
+    "max_cell_chars": "TAIZHANG_IMPORT_MAX_CELL_CHARS",
+    "max_text_chars": "TAIZHANG_IMPORT_MAX_TEXT_CHARS",
+    "max_part_mb": "TAIZHANG_IMPORT_MAX_PART_MB",
+    "cpu_seconds": "TAIZHANG_IMPORT_CPU_SECONDS",
+    "memory_mb": "TAIZHANG_IMPORT_MEMORY_MB",
+}
+
+
+def _import_limits(values: Mapping[str, str]) -> ImportLimits:
+    """Caps of the table importer (rows, columns, cell length, total text, worker CPU/memory)."""
+    defaults = ImportLimits()
+    chosen: dict[str, int] = {}
+    for name, variable in _LIMIT_VARIABLES.items():
+        text = values.get(variable, "").strip()
+        if not text:
+            continue
+        if not text.isdigit() or int(text) <= 0:
+            raise ConfigError(variable, f"“{text}”不是正整数（默认 {getattr(defaults, name)}）")
+        chosen[name] = int(text)
+    return ImportLimits(**{**defaults.__dict__, **chosen})

@@ -169,7 +169,7 @@ async def tick(bot: Bot, services: Services, now: datetime) -> list[Occurrence]:
             await _send_ledger(bot, db, occurrence, now)
         webhook = webhooks.get(occurrence.chat_id)
         if webhook is not None:  # the same text to the group's WeCom/DingTalk/Feishu robot
-            problem = await channels.post(webhook[0], webhook[1], webhook[2], text)
+            problem = await channels.post(*webhook, text, policy=services.config.robot_policy)
             detail = (detail + f" webhook: {problem}").strip() if problem else detail
         await db.run(finish, occurrence.rule_id, occurrence.key, occurrence.chat_id, status, detail, now)
         if status == "sent":

@@ -140,6 +140,7 @@ class BotApiSandbox:
         self.callback_answers: list[JSONDict] = []
         self.commands: list[JSONDict] = []
         self.chat_actions: list[JSONDict] = []
+        self.deleted: list[tuple[int, int]] = []  # (chat id, message id) removed with deleteMessage
         self.webhook_url = ""
         self.files: dict[str, StoredFile] = {}
         self._files_by_path: dict[str, StoredFile] = {}
@@ -463,6 +464,7 @@ class BotApiSandbox:
             "getfile": self._get_file,
             "setmycommands": self._set_my_commands,
             "sendchataction": self._send_chat_action,
+            "deletemessage": self._delete_message,
         }
 
     def _get_updates(self, params: JSONDict) -> list[JSONDict]:
@@ -655,6 +657,15 @@ class BotApiSandbox:
     def _send_chat_action(self, params: JSONDict) -> bool:
         with self._cond:
             self.chat_actions.append(params)
+        return True
+
+    def _delete_message(self, params: JSONDict) -> bool:
+        key = (_int(params.get("chat_id"), 0), _int(params.get("message_id"), 0))
+        with self._cond:
+            if key not in self._chat_messages:
+                raise _ApiError(400, "Bad Request: message to delete not found")
+            self._chat_messages.pop(key)
+            self.deleted.append(key)
         return True
 
     def file_bytes(self, file_path: str) -> bytes | None:

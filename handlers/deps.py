@@ -15,6 +15,8 @@ from typing import Any, Protocol
 from telegram import User
 from telegram.ext import ContextTypes
 
+from knowledge.files import ImportLimits
+from knowledge.robots import RobotPolicy
 from knowledge.search_service import SearchService
 from storage.blobs import BlobStore
 from storage.db import Database
@@ -33,6 +35,12 @@ class HandlerSettings(Protocol):
 
     @property
     def import_max_bytes(self) -> int: ...
+
+    @property
+    def import_limits(self) -> ImportLimits: ...
+
+    @property
+    def robot_policy(self) -> RobotPolicy: ...
 
 
 class BoundedDict(OrderedDict[Any, Any]):
@@ -56,6 +64,7 @@ class ChatState:
     receipts: BoundedDict = field(default_factory=BoundedDict)
     drafts: BoundedDict = field(default_factory=BoundedDict)
     ask_sessions: BoundedDict = field(default_factory=BoundedDict)
+    pending_imports: BoundedDict = field(default_factory=BoundedDict)  # imports awaiting 确认删除, by token
 
 
 @dataclass

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from handlers.deps import get_services, reporter_of
+from knowledge.errors import Refusal
+from knowledge.robots import WEBHOOK_KINDS, check_robot_url
 from storage.membership import (
-    WEBHOOK_KINDS,
     add_member,
     bind_chat,
     decide_join,
@@ -207,19 +211,29 @@ async def webhook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     args = context.args or []
     services = get_services(context)
+    if len(args) >= 2:  # the URL (and secret) are credentials: remove them from the chat when we may
+        await _delete_quietly(message)
     try:
         if args[:1] == ["off"]:
             await services.db.run(set_webhook, chat.id, "", "", "")
             await message.reply_text("已停止向群机器人同步提醒。")
             return
-        if len(args) < 2 or args[0] not in WEBHOOK_KINDS or not args[1].startswith("https://"):
+        if len(args) < 2 or args[0] not in WEBHOOK_KINDS:
             raise ReportError("用法：/webhook wecom|dingtalk|feishu https://… [签名密钥]，或 /webhook off")
+        await asyncio.to_thread(check_robot_url, args[1], services.config.robot_policy)
         await services.db.run(set_webhook, chat.id, args[0], args[1], args[2] if len(args) > 2 else "")
-    except ReportError as exc:
-        await message.reply_text(str(exc))
+    except Refusal as exc:  # ReportError is an alias of Refusal
+        await message.reply_text(f"未设置群机器人：{exc}")
         return
     names = {"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
-    await message.reply_text(f"已设置：本群的提醒会同步发到{names[args[0]]}群机器人。")
+    signed = "（含签名密钥）" if len(args) > 2 else ""
+    await message.reply_text(f"已设置：本群的提醒会同步发到{names[args[0]]}群机器人{signed}。")
+
+
+async def _delete_quietly(message: Message) -> None:
+    """Delete a message if the bot is allowed to (group admin, or any private chat)."""
+    with contextlib.suppress(TelegramError):
+        await message.delete()
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

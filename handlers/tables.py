@@ -1,19 +1,26 @@
-"""/import: an admin or coordinator sends a .docx/.xlsx/.txt with caption ``/import``."""
+"""/import: an admin or coordinator sends a .docx/.xlsx/.txt with caption ``/import``.
+
+The file is parsed in a worker process with CPU-time and memory limits (the bot keeps
+answering others meanwhile). An import that would remove indicators lists them and waits
+for the sender's 确认删除 button; until then nothing changes.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from handlers.deps import get_services
-from knowledge.files import ImportInputError, read_document_bytes
-from knowledge.imports import ImportReport
+from handlers.deps import Services, get_services
+from knowledge.files import ImportInputError, read_in_worker
+from knowledge.imports import ImportReport, RemovalsNeedConfirmation
 from knowledge.model import ParsedDocument
 from storage.catalog import import_document
 from storage.members import is_coordinator
@@ -25,8 +32,42 @@ COMMANDS = [("import", "导入指标表（管理员：发送 .docx/.xlsx/.txt �
 USAGE = "请把指标表文件（.docx、.xlsx 或 .txt）作为附件发送，并在文件说明里写 /import。"
 
 
-def _import_all(session: Session, documents: list[ParsedDocument], now: datetime) -> list[ImportReport]:
-    return [import_document(session, document, now=now) for document in documents]
+MAX_SHOWN_WARNINGS = 30
+
+
+@dataclass
+class PendingImport:
+    """Parsed documents whose import would remove indicators, bound to who may confirm it."""
+
+    user_id: int
+    chat_id: int
+    name: str
+    documents: list[ParsedDocument]
+
+
+def _import_all(session: Session, documents: list[ParsedDocument], now: datetime, replace: bool) -> list[ImportReport]:
+    return [import_document(session, document, now=now, replace=replace) for document in documents]
+
+
+def _report_text(reports: list[ImportReport]) -> str:
+    """The summary with at most ``MAX_SHOWN_WARNINGS`` warnings (all of them: ``taizhang import``)."""
+    parts: list[str] = []
+    for report in reports:
+        shown = report.warnings[:MAX_SHOWN_WARNINGS]
+        hidden = len(report.warnings) - len(shown)
+        summary = ImportReport(**{**report.__dict__, "warnings": shown}).summary()
+        if hidden:
+            summary += f"\n  另有 {hidden} 条提示未显示（用 taizhang import 查看全部）"
+        parts.append(summary)
+    text = "导入完成。\n" + "\n".join(parts)
+    return text if len(text) <= 4000 else text[:3990] + "\n……"
+
+
+async def _run_import(services: Services, documents: list[ParsedDocument], replace: bool) -> list[ImportReport]:
+    reports = await services.db.run(_import_all, documents, services.clock().astimezone(UTC), replace)
+    for callback in services.on_tables_changed:
+        await asyncio.to_thread(callback)
+    return reports
 
 
 async def import_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,16 +95,49 @@ async def import_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         log.warning("download of %s failed: %s", name, exc)
         await message.reply_text(f"无法下载文件“{name}”，请稍后重试。")
         return
-    try:
-        parsed = await asyncio.to_thread(read_document_bytes, data, name, max_bytes=limit)
-    except ImportInputError as exc:
-        await message.reply_text(f"导入失败：{exc}\n数据库未做任何改动。")
+    if document.file_size and len(data) != document.file_size:
+        await message.reply_text(
+            f"文件“{name}”下载不完整（收到 {len(data)} 字节，应为 {document.file_size} 字节），请重新发送。"
+        )
         return
-    reports = await services.db.run(_import_all, parsed, services.clock().astimezone(UTC))
-    for callback in services.on_tables_changed:
-        await asyncio.to_thread(callback)
-    text = "导入完成。\n" + "\n".join(report.summary() for report in reports)
-    await message.reply_text(text[:4000])
+    try:
+        parsed = await read_in_worker(data, name, max_bytes=limit, limits=services.config.import_limits)
+        reports = await _run_import(services, parsed, replace=False)
+    except RemovalsNeedConfirmation as exc:
+        token = secrets.token_urlsafe(12)
+        services.state.pending_imports[token] = PendingImport(user.id, message.chat_id, name, parsed)
+        buttons = [[InlineKeyboardButton("确认删除并导入", callback_data=f"ix|{token}"),
+                    InlineKeyboardButton("取消", callback_data=f"iq|{token}")]]  # fmt: skip
+        text = f"导入未执行：{exc}。\n确认删除这些指标并导入，请按“确认删除并导入”；否则数据库不做任何改动。"
+        await message.reply_text(text[:4000], reply_markup=InlineKeyboardMarkup(buttons))
+        return
+    except ImportInputError as exc:
+        await message.reply_text(f"导入失败：{exc}\n数据库未做任何改动。"[:4000])
+        return
+    await message.reply_text(_report_text(reports))
+
+
+async def confirm_import(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """确认删除并导入 / 取消: only the sender of the file, in the same chat, once."""
+    query = update.callback_query
+    if query is None or not query.data or not isinstance(query.message, Message):
+        return
+    action, _, token = query.data.partition("|")
+    pending = get_services(context).state.pending_imports
+    waiting = pending.get(token)
+    if waiting is None:
+        await query.answer("这次导入已处理或已过期，请重新发送文件。", show_alert=True)
+        return
+    if waiting.user_id != query.from_user.id or waiting.chat_id != query.message.chat_id:
+        await query.answer("只有发送这个文件的人可以确认。", show_alert=True)
+        return
+    del pending[token]
+    await query.answer()
+    if action == "iq":
+        await query.message.edit_text(f"已取消导入“{waiting.name}”，数据库未做任何改动。")
+        return
+    reports = await _run_import(get_services(context), waiting.documents, replace=True)
+    await query.message.edit_text(_report_text(reports))
 
 
 async def import_usage(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -76,3 +150,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     """Register the import handlers."""
     app.add_handler(MessageHandler(filters.Document.ALL & filters.CaptionRegex(r"^/import(@\w+)?(\s|$)"), import_file))
     app.add_handler(CommandHandler("import", import_usage))
+    app.add_handler(CallbackQueryHandler(confirm_import, pattern=r"^i[xq]\|"))

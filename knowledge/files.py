@@ -1,33 +1,90 @@
-"""Turning an uploaded or local file (.txt, .docx, .xlsx) into parsed documents, safely.
+"""Turning an uploaded or local file (.txt, .docx, .xlsx) into parsed documents, with bounded work.
 
-Office files are zip archives of XML: the archive is checked for size and compression
-ratio (zip bombs) and every XML part is parsed once with ``defusedxml`` with DTDs
-forbidden (entity expansion, external entities) before python-docx/openpyxl see it.
-Text files may be UTF-8 or GB18030/GBK.
+Nothing a file declares about itself is trusted (an xlsx ``<dimension>`` of 1,048,576 rows,
+a zip entry's size): the archive is checked for size, compression ratio (zip bombs), the size
+of each XML part and DTDs/entities before any parser sees it; xlsx rows are streamed one
+element at a time; every row, column, cell and the total text count against
+:class:`ImportLimits` and a file over a cap is refused naming where. Cells the importer cannot
+read faithfully (formulas without a cached value) refuse the file with the cells named; rows it
+skips or cells it alters are reported as warnings with their sheet/table, row and column.
+
+:func:`read_in_worker` parses in a separate process with CPU-time and memory limits, so a
+hostile file cannot stall or exhaust the bot that received it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
+import math
+import multiprocessing
 import re
 import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import IO, Any
 
 from charset_normalizer import from_bytes
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring as safe_fromstring
 
 from knowledge.documents import NotATableError, assemble_document, read_text_document
+from knowledge.errors import Refusal
 from knowledge.model import ParsedDocument, ParsedIndicator
-from knowledge.readers.grid import Row, read_grid
+from knowledge.readers.grid import GridSource, Row, read_grid
 
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 150
 TEMPLATE_META_LABEL = "文档编号"
+_LISTED_CELLS = 10  # cells named in one refusal before "等 N 个"
 
 
-class ImportInputError(ValueError):
+class ImportInputError(Refusal):
     """A file that cannot be imported; the message is Chinese and names the file."""
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """Caps of one import (``TAIZHANG_IMPORT_*``); the worker's CPU seconds and memory too."""
+
+    max_rows: int = 25_000
+    max_columns: int = 64
+    max_cell_chars: int = 10_000
+    max_text_chars: int = 20_000_000
+    max_part_mb: int = 32
+    cpu_seconds: int = 60
+    memory_mb: int = 1024
+
+
+class _Budget:
+    """Counts rows and text of one file against the limits; raises naming the place."""
+
+    def __init__(self, limits: ImportLimits, name: str) -> None:
+        self.limits = limits
+        self.name = name
+        self.rows = 0
+        self.text = 0
+
+    def row(self, where: str) -> None:
+        self.rows += 1
+        if self.rows > self.limits.max_rows:
+            raise ImportInputError(f"文件“{self.name}”超过行数上限 {self.limits.max_rows} 行（{where}），未导入")
+
+    def column(self, where: str, column: int) -> None:
+        if column > self.limits.max_columns:
+            raise ImportInputError(f"文件“{self.name}”{where}超过列数上限 {self.limits.max_columns} 列，未导入")
+
+    def cell(self, where: str, text: str) -> str:
+        if len(text) > self.limits.max_cell_chars:
+            raise ImportInputError(
+                f"文件“{self.name}”{where}的内容超过单元格长度上限 {self.limits.max_cell_chars} 字，未导入"
+            )
+        self.text += len(text)
+        if self.text > self.limits.max_text_chars:
+            raise ImportInputError(f"文件“{self.name}”的文字总量超过上限 {self.limits.max_text_chars} 字，未导入")
+        return text
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -43,13 +100,32 @@ def decode_text(data: bytes, name: str) -> str:
     return str(best)
 
 
-def check_office_archive(data: bytes, name: str) -> None:
-    """Reject corrupt archives, zip bombs, and XML with DTDs or entities."""
+_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+def _has_dtd(handle: IO[bytes]) -> bool:
+    """Whether an XML part declares a DTD or entities (streamed, so a huge part costs no memory)."""
+    tail = b""
+    first = True
+    while chunk := handle.read(1 << 20):
+        if first and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return True  # UTF-16 parts could hide the markers from a byte scan; Office writes UTF-8
+        first = False
+        window = tail + chunk
+        if any(marker in window for marker in _DTD_MARKERS):
+            return True
+        tail = window[-16:]
+    return False
+
+
+def check_office_archive(data: bytes, name: str, limits: ImportLimits | None = None) -> zipfile.ZipFile:
+    """The open archive after refusing corrupt archives, zip bombs, oversized parts and DTD/entity XML."""
+    limits = limits or ImportLimits()
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
         raise ImportInputError(f"文件“{name}”已损坏，或不是有效的 Office 文件（.docx/.xlsx）") from exc
-    with archive:
+    try:
         total = 0
         for info in archive.infolist():
             total += info.file_size
@@ -59,18 +135,34 @@ def check_office_archive(data: bytes, name: str) -> None:
         for info in archive.infolist():
             if not info.filename.endswith((".xml", ".rels")):
                 continue
+            if info.file_size > limits.max_part_mb * 1024 * 1024:
+                raise ImportInputError(
+                    f"文件“{name}”中的 {info.filename} 过大（{info.file_size / 1024 / 1024:.0f} MB，"
+                    f"上限 {limits.max_part_mb} MB），未导入"
+                )
             try:
-                safe_fromstring(archive.read(info), forbid_dtd=True)
-            except DefusedXmlException as exc:
-                raise ImportInputError(f"文件“{name}”含有不安全的 XML（DTD/实体），已拒绝") from exc
-            except Exception as exc:
-                raise ImportInputError(f"文件“{name}”的内容已损坏（{info.filename} 无法解析）") from exc
+                with archive.open(info) as handle:
+                    unsafe = _has_dtd(handle)
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+                raise ImportInputError(f"文件“{name}”的内容已损坏（{info.filename} 无法解压）") from exc
+            if unsafe:
+                raise ImportInputError(f"文件“{name}”含有不安全的 XML（DTD/实体），已拒绝")
+    except BaseException:
+        archive.close()
+        raise
+    return archive
 
 
 def read_document_bytes(
-    data: bytes, name: str, *, document_id: str | None = None, max_bytes: int = 10 * 1024 * 1024
+    data: bytes,
+    name: str,
+    *,
+    document_id: str | None = None,
+    max_bytes: int = 10 * 1024 * 1024,
+    limits: ImportLimits | None = None,
 ) -> list[ParsedDocument]:
     """Parse one file's bytes; raises :class:`ImportInputError` with a Chinese message."""
+    limits = limits or ImportLimits()
     if len(data) > max_bytes:
         raise ImportInputError(
             f"文件“{name}”太大（{len(data) / 1024 / 1024:.1f} MB），上限 {max_bytes / 1024 / 1024:.0f} MB"
@@ -81,20 +173,26 @@ def read_document_bytes(
     suffix = Path(name).suffix.lower()
     try:
         if suffix in {".txt", ".text", ".csv", ""}:
-            return [read_text_document(decode_text(data, name), document_id or stem)]
+            return [_read_text(data, name, document_id or stem, limits)]
         if suffix == ".docx":
-            check_office_archive(data, name)
-            return [_read_docx(data, document_id or stem)]
+            with check_office_archive(data, name, limits) as archive:
+                _require_part(archive, name, "word/document.xml", "Word")
+            return [_read_docx(data, name, document_id or stem, limits)]
         if suffix in {".xlsx", ".xlsm"}:
-            check_office_archive(data, name)
-            return _read_xlsx(data, stem, document_id)
+            with check_office_archive(data, name, limits) as archive:
+                _require_part(archive, name, "xl/workbook.xml", "Excel")
+            return _read_xlsx(data, name, stem, document_id, limits)
     except NotATableError as exc:
         raise ImportInputError(f"文件“{name}”：{exc}") from exc
     raise ImportInputError(f"不支持的文件类型“{suffix or name}”（支持 .txt、.docx、.xlsx）")
 
 
 def read_document_file(
-    path: Path, *, document_id: str | None = None, max_bytes: int = 10 * 1024 * 1024
+    path: Path,
+    *,
+    document_id: str | None = None,
+    max_bytes: int = 10 * 1024 * 1024,
+    limits: ImportLimits | None = None,
 ) -> list[ParsedDocument]:
     """Parse a local file (see :func:`read_document_bytes`)."""
     if not path.is_file():
@@ -104,46 +202,235 @@ def read_document_file(
         raise ImportInputError(
             f"文件“{path.name}”太大（{size / 1024 / 1024:.1f} MB），上限 {max_bytes / 1024 / 1024:.0f} MB"
         )
-    return read_document_bytes(path.read_bytes(), path.name, document_id=document_id, max_bytes=max_bytes)
+    return read_document_bytes(
+        path.read_bytes(), path.name, document_id=document_id, max_bytes=max_bytes, limits=limits
+    )
 
 
-def _read_docx(data: bytes, doc_id: str) -> ParsedDocument:
+# ------------------------------------------------------------------ the worker process
+
+
+def _limit_worker(cpu_seconds: int, memory_mb: int) -> None:
+    """Initializer of the parsing process: cap its CPU time and its address space (Linux/macOS)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits; the caps on rows and text still bound the work
+        return
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    current = 0
+    try:  # the interpreter and its libraries are already mapped: the budget comes on top
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            import os
+
+            current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        pass
+    limit = current + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _parse_job(
+    data: bytes, name: str, document_id: str | None, max_bytes: int, limits: ImportLimits
+) -> list[ParsedDocument]:
+    try:
+        return read_document_bytes(data, name, document_id=document_id, max_bytes=max_bytes, limits=limits)
+    except MemoryError:
+        raise ImportInputError(f"文件“{name}”解析时超出内存上限 {limits.memory_mb} MB，未导入") from None
+
+
+async def read_in_worker(
+    data: bytes, name: str, *, document_id: str | None = None, max_bytes: int, limits: ImportLimits
+) -> list[ParsedDocument]:
+    """:func:`read_document_bytes` in a fresh process with CPU-time and memory limits.
+
+    ``ProcessPoolExecutor`` with an initializer is the standard library's way to run one job
+    in a child with ``resource.setrlimit`` applied; "spawn" gives a clean interpreter (no
+    copy of the bot's threads or open connections). A child killed by its CPU limit breaks
+    the pool, which becomes a refusal.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=_limit_worker, initargs=(limits.cpu_seconds, limits.memory_mb)
+    ) as pool:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(pool, _parse_job, data, name, document_id, max_bytes, limits)
+        except BrokenProcessPool:
+            raise ImportInputError(
+                f"文件“{name}”解析超出处理时间或内存上限（{limits.cpu_seconds} 秒 / {limits.memory_mb} MB），未导入"
+            ) from None
+        except MemoryError:
+            raise ImportInputError(f"文件“{name}”解析时超出内存上限 {limits.memory_mb} MB，未导入") from None
+
+
+# ------------------------------------------------------------------ text
+
+
+def _read_text(data: bytes, name: str, doc_id: str, limits: ImportLimits) -> ParsedDocument:
+    text = decode_text(data, name)
+    budget = _Budget(limits, name)
+    for number, line in enumerate(text.splitlines(), 1):
+        budget.row(f"第{number}行")
+        budget.cell(f"第{number}行", line)
+    return read_text_document(text, doc_id)
+
+
+# ------------------------------------------------------------------ docx
+
+
+def _require_part(archive: zipfile.ZipFile, name: str, part: str, kind: str) -> None:
+    try:
+        info = archive.getinfo(part)
+    except KeyError:
+        info = None
+    if info is None or info.file_size == 0:
+        raise ImportInputError(f"文件“{name}”没有正文（缺少 {part}），不是有效的 {kind} 文件")
+
+
+def _read_docx(data: bytes, name: str, doc_id: str, limits: ImportLimits) -> ParsedDocument:
     from docx import Document as open_docx
 
-    document = open_docx(io.BytesIO(data))
-    lines = [p.text for p in document.paragraphs]
+    try:
+        document = open_docx(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises KeyError/ValueError/lxml errors for broken packages
+        raise ImportInputError(f"文件“{name}”已损坏，或不是有效的 Word 文件（.docx）") from exc
+    if document.element.body is None:
+        raise ImportInputError(f"文件“{name}”没有正文（document.xml 中缺少 body），不是有效的 Word 文件")
+    budget = _Budget(limits, name)
+    lines = [budget.cell(f"第{i}段", p.text) for i, p in enumerate(document.paragraphs, 1)]
     indicators: list[ParsedIndicator] = []
+    warnings: list[str] = []
     for table_index, table in enumerate(document.tables, 1):
+        source = GridSource(f"表格{table_index}", letters=False)
         rows: list[Row] = []
         for row_index, row in enumerate(table.rows, 1):
+            where = source.at(row_index)
+            budget.row(where)
+            tcs = row._tr.tc_lst
+            budget.column(where, len(tcs))
             cells: list[str] = []
             previous = None
-            for cell in row.cells:
+            for column, cell in enumerate(row.cells, 1):
+                budget.column(where, column)
                 # python-docx repeats a horizontally merged cell: keep it once.
-                cells.append("" if cell._tc is previous else cell.text)
+                text = "" if cell._tc is previous else cell.text
+                cells.append(budget.cell(source.at(row_index, column), text))
                 previous = cell._tc
-            rows.append((table_index * 1000 + row_index, cells))
-        indicators += read_grid(rows)
-    return assemble_document(doc_id, lines, indicators)
+            rows.append((row_index, cells))
+        indicators += read_grid(rows, source=source, warnings=warnings)
+    return assemble_document(doc_id, lines, indicators, warnings)
 
 
-def _read_xlsx(data: bytes, stem: str, document_id: str | None) -> list[ParsedDocument]:
+# ------------------------------------------------------------------ xlsx
+
+
+def cell_text(value: object) -> str:
+    """A cell value as the text a person sees: ``3.0`` → ``3``, ``2.5`` and ``1e+30`` kept as written."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _sheet_rows(workbook: Any, sheet: Any, source: GridSource, budget: _Budget, formulas: list[str]) -> Iterator[Row]:
+    """Stream a sheet's rows element by element; never trusts its ``<dimension>``.
+
+    openpyxl's read-only reader would pad every row to the declared width and fill declared
+    but absent rows; here only rows and cells present in the XML are visited, each cell is
+    decoded by openpyxl's own ``WorkSheetParser.parse_cell`` (shared strings, dates, inline
+    strings), and a cell with a formula but no cached value is collected in ``formulas``.
+    """
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._reader import CELL_TAG, FORMULA_TAG, ROW_TAG, VALUE_TAG, WorkSheetParser
+
+    with workbook._archive.open(sheet._worksheet_path) as handle:
+        parser = WorkSheetParser(
+            handle,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        row_number = 0
+        cells: list[str] = []
+        current_row: Any = None
+        for event, element in iterparse(handle, events=("start", "end"), forbid_dtd=True):
+            if event == "start":
+                if element.tag == ROW_TAG:
+                    current_row = element
+                    declared = element.get("r")
+                    row_number = int(declared) if declared and declared.isdigit() else row_number + 1
+                    if row_number > 1_048_576:
+                        raise ImportInputError(f"文件“{budget.name}”{source.at(row_number)}的行号无效，未导入")
+                    parser.row_counter, parser.col_counter = row_number, 0
+                    budget.row(source.at(row_number))
+                    cells = []
+                continue
+            if element.tag == CELL_TAG:
+                value = parser.parse_cell(element)
+                column = int(value["column"])
+                text = cell_text(value["value"])
+                where = source.at(row_number, column)
+                if element.find(FORMULA_TAG) is not None and element.findtext(VALUE_TAG) in (None, ""):
+                    formulas.append(f"{get_column_letter(min(column, 16384))}{row_number}")
+                if text:
+                    budget.column(where, column)
+                    budget.cell(where, text)
+                    cells.extend([""] * (column - 1 - len(cells)))
+                    if column - 1 < len(cells):
+                        cells[column - 1] = text
+                    else:
+                        cells.append(text)
+                if current_row is not None:
+                    current_row.clear()  # this cell is read: drop it (and any before it) from memory
+            elif element.tag == ROW_TAG:
+                element.clear()
+                yield row_number, cells
+                current_row = None
+            elif current_row is None:
+                element.clear()
+
+
+def _read_xlsx(
+    data: bytes, name: str, stem: str, document_id: str | None, limits: ImportLimits
+) -> list[ParsedDocument]:
     from openpyxl import load_workbook
 
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    except Exception as exc:  # openpyxl raises many types for broken workbooks
+        raise ImportInputError(f"文件“{name}”已损坏，或不是有效的 Excel 文件（.xlsx）") from exc
     documents: list[ParsedDocument] = []
+    budget = _Budget(limits, name)
+    formulas: list[str] = []
     try:
         sheets = list(workbook.worksheets)
         for sheet in sheets:
+            source = GridSource(f"工作表“{sheet.title}”", letters=True)
             rows: list[Row] = []
             meta: dict[str, str] = {}
-            for row_number, values in enumerate(sheet.iter_rows(values_only=True), 1):
-                cells = ["" if v is None else str(v) for v in values]
+            sheet_formulas: list[str] = []
+            for row_number, cells in _sheet_rows(workbook, sheet, source, budget, sheet_formulas):
                 if row_number == 1 and cells and cells[0] == TEMPLATE_META_LABEL:
                     meta = {cells[i]: cells[i + 1] for i in range(0, len(cells) - 1, 2) if cells[i]}
                     continue
                 rows.append((row_number, cells))
-            indicators = read_grid(rows)
+            formulas += [f"{source.name}{cell}" for cell in sheet_formulas]
+            if formulas:
+                continue
+            warnings: list[str] = []
+            indicators = read_grid(rows, source=source, warnings=warnings)
             if not indicators:
                 continue
             doc_id = (
@@ -152,14 +439,24 @@ def _read_xlsx(data: bytes, stem: str, document_id: str | None) -> list[ParsedDo
                 or (stem if len(sheets) == 1 else f"{stem}_{re.sub(r'[^0-9A-Za-z一-龥_-]', '', sheet.title)}")
             )
             text_lines = [meta.get("发文单位", ""), meta.get("标题", ""), sheet.title]
-            parsed = assemble_document(doc_id, text_lines, indicators)
+            parsed = assemble_document(doc_id, text_lines, indicators, warnings)
             if meta:
                 parsed.title = meta.get("标题", parsed.title)
                 parsed.issuer = meta.get("发文单位", parsed.issuer)
                 parsed.short_name = meta.get("简称", parsed.short_name)
             documents.append(parsed)
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, Refusal):
+            raise
+        raise ImportInputError(f"文件“{name}”的内容已损坏，无法读取") from exc
     finally:
         workbook.close()
+    if formulas:
+        more = f" 等 {len(formulas)} 个" if len(formulas) > _LISTED_CELLS else ""
+        listed = "、".join(formulas[:_LISTED_CELLS]) + more
+        raise ImportInputError(
+            f"文件“{name}”有公式单元格没有计算结果（{listed}），无法如实读取；请在 Excel/WPS 中打开并保存后再导入"
+        )
     if not documents:
         raise NotATableError(
             "没有找到指标表（表头应包含 一级指标/二级指标/三级指标/序号/测评方法/上报资料/牵头单位 等列名）"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from knowledge.errors import Refusal
+
 
 @dataclass
 class ImportReport:
@@ -43,3 +45,12 @@ class ImportReport:
             lines.append("  报送规则（taizhang profile set 可修改）：")
             lines += [f"    {line}" for line in self.profile_lines]
         return "\n".join(lines)
+
+
+class RemovalsNeedConfirmation(Refusal):
+    """An import would delete indicators; nothing was changed (the transaction rolls back)."""
+
+    def __init__(self, document_id: str, removed: list[str]) -> None:
+        super().__init__(f"文档 {document_id} 导入后将删除 {len(removed)} 项指标（文件中已没有）：{'、'.join(removed)}")
+        self.document_id = document_id
+        self.removed = removed

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from knowledge.aliases import AliasTable, load_aliases
 from knowledge.bundled import sample_files
 from knowledge.files import read_document_bytes
-from knowledge.imports import ImportReport
+from knowledge.imports import ImportReport, RemovalsNeedConfirmation
 from knowledge.model import Owner, ParsedDocument, ParsedIndicator
 from knowledge.profile import Profile
 from knowledge.profile_edit import describe, reapply_edits
@@ -99,9 +99,19 @@ def _canonical_owners(owners: list[Owner], doc_id: str, aliases: AliasTable) -> 
 
 
 def import_document(
-    session: Session, parsed: ParsedDocument, *, now: datetime, aliases: AliasTable | None = None
+    session: Session,
+    parsed: ParsedDocument,
+    *,
+    now: datetime,
+    aliases: AliasTable | None = None,
+    replace: bool = False,
 ) -> ImportReport:
-    """Insert or update a parsed document and its indicators in ``session``."""
+    """Insert or update a parsed document and its indicators in ``session``.
+
+    Removing indicators that vanished from the file needs ``replace=True``; without it an import
+    that would remove any raises :class:`RemovalsNeedConfirmation` (the caller's unit of work
+    rolls back, so nothing changes).
+    """
     aliases = aliases or load_aliases()
     doc_id = parsed.doc_id
     report = ImportReport(document_id=doc_id, title=parsed.title, warnings=list(parsed.warnings))
@@ -205,6 +215,9 @@ def import_document(
         else:
             session.delete(row)
             report.removed.append(label)
+
+    if report.removed and not replace:
+        raise RemovalsNeedConfirmation(doc_id, report.removed)
 
     for contact in parsed.contacts:
         person = session.scalar(

@@ -24,7 +24,6 @@ from storage.models import (
 from storage.progress import ReportError, find_unit
 
 COORDINATOR_WORDS = ("协调", "协调组", "协调人", "法规科协调", "coordinator")
-WEBHOOK_KINDS = ("wecom", "dingtalk", "feishu")  # 企业微信, 钉钉, 飞书 group robots
 
 
 def _unit_or_error(session: Session, name: str) -> Unit:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from bot.cli import main
 from knowledge.bundled import sample_files, sample_path
 from knowledge.files import ImportInputError, read_document_bytes
+from knowledge.imports import RemovalsNeedConfirmation
 from knowledge.template import write_template
 from storage.catalog import import_document, load_documents
 from storage.db import Database
@@ -24,10 +25,10 @@ from storage.models import Assignment, Indicator, Person, ProgressReport, Report
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
 
-def import_bytes(db: Database, data: bytes, name: str, **kwargs: object) -> list:
+def import_bytes(db: Database, data: bytes, name: str, *, replace: bool = False, **kwargs: object) -> list:
     documents = read_document_bytes(data, name, **kwargs)  # type: ignore[arg-type]
     with db.session_scope() as session:
-        return [import_document(session, d, now=NOW) for d in documents]
+        return [import_document(session, d, now=NOW, replace=replace) for d in documents]
 
 
 def import_seeds(db: Database) -> list:
@@ -94,7 +95,13 @@ def test_updated_file_updates_in_place_and_keeps_reports(database: Database) -> 
     start = changed.index("\t60\n")
     end = changed.index("\t十一、附加项")
     changed = changed[:start] + changed[end:]
-    [report] = import_bytes(database, changed.encode("gb18030"), name)  # and GBK-family encoding
+    before = snapshot(database)
+    with pytest.raises(RemovalsNeedConfirmation) as refused:  # removing needs an explicit confirmation
+        import_bytes(database, changed.encode("gb18030"), name)
+    assert refused.value.removed == ["60"]
+    assert str(refused.value) == "文档 001_4c05958a6f6fc4a3 导入后将删除 1 项指标（文件中已没有）：60"
+    assert snapshot(database) == before
+    [report] = import_bytes(database, changed.encode("gb18030"), name, replace=True)  # and GBK-family encoding
     assert [key for key, _ in report.updated] == ["7"]
     assert report.removed == ["60"]
     with database.session_scope() as session:

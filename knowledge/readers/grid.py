@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from knowledge.model import Owner, ParsedIndicator
 from knowledge.normalize import clean, number_key, one_line
@@ -31,8 +32,31 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "persons": ("责任人", "牵头单位责任人"),
     "note": ("备注",),
 }
-_NUMBER_RE = re.compile(r"^(\d{1,3}|[(（]\s*\d{1,3}\s*[)）]|★\s*\d{1,3})$")
-_LEADING_NUMBER_RE = re.compile(r"^(\d{1,3})\s*[.．、\s]\s*(\S.*)$", re.DOTALL)
+# Up to five digits: a generated table of 20 000 rows numbers them all (not only 1–999).
+_NUMBER_RE = re.compile(r"^(\d{1,5}|[(（]\s*\d{1,5}\s*[)）]|★\s*\d{1,5})$")
+_LEADING_NUMBER_RE = re.compile(r"^(\d{1,5})\s*[.．、\s]\s*(\S.*)$", re.DOTALL)
+_POINTS_RE = re.compile(r"\d{1,4}(\.\d{1,2})?")
+
+
+@dataclass(frozen=True)
+class GridSource:
+    """Where a grid comes from, to name rows and cells in warnings (``工作表“表1”第3行C列``)."""
+
+    name: str = ""
+    letters: bool = True  # columns as A, B, … (xlsx) or 第3列 (docx)
+
+    def at(self, row: int, column: int | None = None) -> str:
+        """``工作表“表1”第3行C列`` / ``表格2第3行第4列``."""
+        if column is None:
+            return f"{self.name}第{row}行"
+        if self.letters:
+            letters = ""
+            number = column
+            while number > 0:
+                number, remainder = divmod(number - 1, 26)
+                letters = chr(65 + remainder) + letters
+            return f"{self.name}第{row}行{letters}列"
+        return f"{self.name}第{row}行第{column}列"
 
 
 def _normalise_header(cell: str) -> str:
@@ -53,8 +77,21 @@ def header_roles(cells: list[str]) -> dict[str, int] | None:
     return None
 
 
-def read_grid(rows: Iterable[Row], default_table: str = "") -> list[ParsedIndicator]:
-    """Indicators of one grid; rows before the header row are ignored."""
+def read_grid(
+    rows: Iterable[Row],
+    default_table: str = "",
+    *,
+    source: GridSource | None = None,
+    warnings: list[str] | None = None,
+) -> list[ParsedIndicator]:
+    """Indicators of one grid; rows before the header row are ignored.
+
+    A row after the header that has content but yields no indicator (an unreadable number
+    such as ``-3``, ``2.5`` or ``1e+30``, a number without text, text without a number
+    outside a heading) is skipped and named in ``warnings``; so is a 分值 that is no number.
+    """
+    source = source or GridSource()
+    warnings = warnings if warnings is not None else []
     roles: dict[str, int] | None = None
     header: list[str] = []
     indicators: list[ParsedIndicator] = []
@@ -83,6 +120,7 @@ def read_grid(rows: Iterable[Row], default_table: str = "") -> list[ParsedIndica
             if match:
                 number, text = match.group(1), clean(match.group(2))
         if not number or not _NUMBER_RE.match(number) or not text:
+            _report_skipped(cells, roles, row_number, number, text, source, warnings)
             continue
         table = one_line(get("table")) or default_table
         prefix = ""
@@ -91,6 +129,10 @@ def read_grid(rows: Iterable[Row], default_table: str = "") -> list[ParsedIndica
                 prefix, table = word, table or "附加项"
         leads, coops, note = _owners(get("leads"), get("persons"), get("coops"))
         points_text = one_line(get("points"))
+        points = float(points_text) if _POINTS_RE.fullmatch(points_text) else None
+        if points_text and points is None:
+            where = source.at(row_number, roles["points"] + 1)
+            warnings.append(f"{where}：分值“{points_text[:20]}”不是 0–9999 的数字，已留空")
         indicators.append(
             ParsedIndicator(
                 number=number,
@@ -102,7 +144,7 @@ def read_grid(rows: Iterable[Row], default_table: str = "") -> list[ParsedIndica
                 methods=[m for m in clean(get("methods")).splitlines() if m],
                 materials=clean(get("materials")),
                 criteria=clean(get("criteria")),
-                points=float(points_text) if re.fullmatch(r"\d+(\.\d+)?", points_text) else None,
+                points=points,
                 leads=leads,
                 coops=coops,
                 unassigned=not leads and not coops,
@@ -112,6 +154,30 @@ def read_grid(rows: Iterable[Row], default_table: str = "") -> list[ParsedIndica
             )
         )
     return indicators
+
+
+def _report_skipped(
+    cells: list[str],
+    roles: dict[str, int],
+    row_number: int,
+    number: str,
+    text: str,
+    source: GridSource,
+    warnings: list[str],
+) -> None:
+    """Name a skipped row unless it only carries 一级/二级 headings (those are read, not lost)."""
+    heading_columns = {roles.get("level1"), roles.get("level2"), roles.get("table")}
+    if not any(c.strip() for i, c in enumerate(cells) if i not in heading_columns):
+        return
+    if number and not _NUMBER_RE.match(number):
+        column = roles.get("number", roles.get("text", 0)) + 1
+        warnings.append(f"{source.at(row_number, column)}：编号“{number[:20]}”不是有效的指标编号，此行未导入")
+    elif number:
+        column = roles.get("text", 0) + 1
+        warnings.append(f"{source.at(row_number, column)}：编号 {number} 没有指标内容，此行未导入")
+    else:
+        column = roles.get("number", roles.get("text", 0)) + 1
+        warnings.append(f"{source.at(row_number, column)}：没有指标编号，此行未导入")
 
 
 def _owners(leads_cell: str, persons_cell: str, coops_cell: str) -> tuple[list[Owner], list[Owner], str]:
