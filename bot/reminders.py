@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import Bot
-from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot import channels
 from handlers.deps import SERVICES_KEY, Services
+from handlers.replies import Markup, send
 from knowledge.reminders import OVERDUE, UNIT, ChatSpec, Occurrence, RuleSpec, plan
 from knowledge.workdays import WorkCalendar, weekday_name
 from storage.db import Database
@@ -180,7 +180,7 @@ async def tick(bot: Bot, services: Services, now: datetime) -> list[Occurrence]:
 
 async def _send(bot: Bot, db: Database, chat_id: int, text: str) -> tuple[str, str]:
     try:
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        await send(bot, chat_id, Markup(text))  # split safely if a long unit list overflows
         return "sent", ""
     except Forbidden as exc:
         await db.run(deactivate_chat, chat_id, f"机器人已被移出：{exc}")
@@ -220,7 +220,7 @@ async def _send_ledger(bot: Bot, db: Database, occurrence: Occurrence, now: date
 async def _tell_coordinators(bot: Bot, db: Database, text: str) -> None:
     for chat_id in await db.run(coordinator_chat_ids):
         try:
-            await bot.send_message(chat_id, text)
+            await send(bot, chat_id, text)
         except TelegramError:
             log.warning("could not tell coordinator chat %s", chat_id)
 

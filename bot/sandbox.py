@@ -18,9 +18,11 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
+import html.parser
 import itertools
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -36,6 +38,12 @@ JSONDict = dict[str, Any]
 
 BOT_USER_ID = 900_000_001
 BOT_USERNAME = "taizhang_sandbox_bot"
+TERMINATED_BY_OTHER = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+)
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+)
 
 
 @dataclass
@@ -129,6 +137,7 @@ class BotApiSandbox:
         self._cond = threading.Condition()
         self._updates: list[JSONDict] = []
         self._confirmed_offset = 0
+        self._poll_generation = 0  # a newer getUpdates terminates the one waiting (as Telegram does)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -473,10 +482,17 @@ class BotApiSandbox:
         limit = _int(params.get("limit"), 100)
         deadline = time.monotonic() + timeout
         with self._cond:
+            if self.webhook_url:
+                raise _ApiError(409, WEBHOOK_ACTIVE)
+            self._poll_generation += 1
+            mine = self._poll_generation
+            self._cond.notify_all()  # wakes the poll this one terminates
             if offset:
                 self._confirmed_offset = max(self._confirmed_offset, offset)
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             while True:
+                if self._poll_generation != mine:
+                    raise _ApiError(409, TERMINATED_BY_OTHER)
                 ready = self._redeliveries + [u for u in self._updates if u["update_id"] >= self._confirmed_offset]
                 remaining = deadline - time.monotonic()
                 if ready or remaining <= 0 or self._closed:
@@ -514,11 +530,9 @@ class BotApiSandbox:
     def _send_message(self, params: JSONDict) -> JSONDict:
         chat = self._chat(params.get("chat_id"))
         text = str(params.get("text", ""))
-        if not text.strip():
-            raise _ApiError(400, "Bad Request: message text is empty")
-        if len(text) > 4096:
-            raise _ApiError(400, "Bad Request: message is too long")
+        _check_text(params)
         markup = _json(params.get("reply_markup"))
+        _check_markup(markup)
         reply_to = _reply_to(params)
         message: JSONDict = {
             "message_id": next(self._message_ids),
@@ -553,9 +567,9 @@ class BotApiSandbox:
     def _edit_message_text(self, params: JSONDict) -> JSONDict:
         sent = self._find_sent(params)
         text = str(params.get("text", ""))
-        if not text.strip():
-            raise _ApiError(400, "Bad Request: message text is empty")
+        _check_text(params)
         markup = _json(params.get("reply_markup"))
+        _check_markup(markup)
         if text == sent.text and markup == sent.reply_markup:
             raise _ApiError(400, "Bad Request: message is not modified")
         with self._cond:
@@ -574,6 +588,7 @@ class BotApiSandbox:
     def _edit_reply_markup(self, params: JSONDict) -> JSONDict:
         sent = self._find_sent(params)
         markup = _json(params.get("reply_markup"))
+        _check_markup(markup)
         with self._cond:
             sent.reply_markup = markup
             sent.edits += 1
@@ -591,6 +606,8 @@ class BotApiSandbox:
 
     def _send_file(self, params: JSONDict, kind: str) -> JSONDict:
         chat = self._chat(params.get("chat_id"))
+        _check_caption(params)
+        _check_markup(_json(params.get("reply_markup")))
         value = params.get(kind)
         if isinstance(value, _Upload):
             stored = self._store_file(value.content, value.file_name, value.mime_type)
@@ -672,6 +689,115 @@ class BotApiSandbox:
         """Content served at ``/file/bot<token>/<file_path>``."""
         stored = self._files_by_path.get(file_path)
         return stored.content if stored else None
+
+
+# ----------------------------------------------------------------- Telegram's HTML rules
+# The stdlib ``html.parser`` tokenises tags, attributes (any quoting) and character references
+# exactly like a browser, and with ``convert_charrefs=False`` it hands us every ``&…;`` and
+# every stray ``<``/``&`` as raw data, so the Telegram-specific rules below stay a few lines
+# instead of a hand-written tokenizer. Telegram is stricter than browsers: unknown tags,
+# unclosed or misnested tags and a ``<`` or ``&`` that is not markup are refused.
+ALLOWED_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+    "a", "code", "pre", "blockquote", "tg-emoji",
+}  # fmt: skip
+NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_AMPERSAND = re.compile(r"&(?P<ref>(?P<name>[a-zA-Z][a-zA-Z0-9]*);|#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};)?")
+
+
+class EntityParseError(ValueError):
+    """Text that Telegram answers with ``can't parse entities``."""
+
+
+class _TelegramHtml(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.text: list[str] = []
+        self.open: list[str] = []
+
+    def _fail(self, reason: str) -> None:
+        raise EntityParseError(f"{reason} at byte offset {len(self.rawdata[: self._index()].encode())}")
+
+    def _index(self) -> int:
+        """Index in ``rawdata`` of the construct being handled (we feed everything at once)."""
+        line, column = self.getpos()
+        return sum(len(part) + 1 for part in self.rawdata.split("\n")[: line - 1]) + column
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self._fail(f'Unsupported start tag "{tag}"')
+        values = dict(attrs)
+        if tag == "span" and values.get("class") != "tg-spoiler":
+            self._fail('Tag "span" must have class "tg-spoiler"')
+        if tag == "a" and not values.get("href"):
+            self._fail('Tag "a" must have attribute "href"')
+        if tag == "tg-emoji" and not values.get("emoji-id"):
+            self._fail('Tag "tg-emoji" must have attribute "emoji-id"')
+        self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._fail(f'Unsupported start tag "{tag}/"')
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open:
+            self._fail(f'Unexpected end tag "{tag}"')
+        if self.open[-1] != tag:
+            self._fail(f'Unmatched end tag "{tag}", expected "</{self.open[-1]}>"')
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for char in "<&":
+            if char in data:
+                where = self._index() + data.index(char)
+                raise EntityParseError(
+                    f'Character "{char}" must be escaped at byte offset {len(self.rawdata[:where].encode())}'
+                )
+        self.text.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in NAMED_ENTITIES or not self.rawdata.startswith(";", self._index() + 1 + len(name)):
+            self._fail(f'Unsupported HTML entity "&{name}"')
+        self.text.append(NAMED_ENTITIES[name])
+
+    def handle_charref(self, name: str) -> None:
+        try:
+            code = int(name[1:], 16) if name[:1] in "xX" else int(name)
+            self.text.append(chr(code))
+        except (ValueError, OverflowError):
+            self._fail(f'Invalid character reference "&#{name}"')
+
+    def handle_comment(self, data: str) -> None:
+        self._fail("Unsupported comment")
+
+    def handle_decl(self, decl: str) -> None:
+        self._fail("Unsupported declaration")
+
+    def handle_pi(self, data: str) -> None:
+        self._fail("Unsupported processing instruction")
+
+    def unknown_decl(self, data: str) -> None:
+        self._fail("Unsupported declaration")
+
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64
+
+
+def parse_telegram_html(markup: str) -> str:
+    """The plain text Telegram shows for ``markup`` (parse_mode=HTML), or EntityParseError."""
+    for match in _AMPERSAND.finditer(markup):  # html.parser silently drops a dangling "&" at the end
+        offset = len(markup[: match.start()].encode())
+        if match.group("name") is not None and match.group("name") not in NAMED_ENTITIES:
+            raise EntityParseError(f'Unsupported HTML entity "&{match.group("name")};" at byte offset {offset}')
+        if match.group("ref") is None:
+            raise EntityParseError(f'Character "&" must be escaped at byte offset {offset}')
+    parser = _TelegramHtml()
+    parser.feed(markup)
+    parser.close()
+    if parser.open:
+        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{parser.open[-1]}"')
+    return "".join(parser.text)
 
 
 # --------------------------------------------------------------------- HTTP layer
@@ -858,3 +984,41 @@ def _make_handler(sandbox: BotApiSandbox) -> type[BaseHTTPRequestHandler]:
             self._send_json(status, answer)
 
     return Handler
+
+
+def _visible_text(params: JSONDict, field_name: str) -> str:
+    """The text as shown after entity parsing; 400 ``can't parse entities`` if malformed."""
+    raw = str(params.get(field_name, "") or "")
+    if str(params.get("parse_mode") or "").upper() != "HTML":
+        return raw
+    try:
+        return parse_telegram_html(raw)
+    except EntityParseError as exc:
+        raise _ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+
+
+def _check_text(params: JSONDict) -> str:
+    """A message text: not empty, at most 4096 characters after entity parsing."""
+    visible = _visible_text(params, "text")
+    if not visible.strip():
+        raise _ApiError(400, "Bad Request: message text is empty")
+    if _utf16_len(visible) > TEXT_LIMIT:
+        raise _ApiError(400, "Bad Request: message is too long")
+    return visible
+
+
+def _check_caption(params: JSONDict) -> None:
+    """A media caption: at most 1024 characters after entity parsing."""
+    if _utf16_len(_visible_text(params, "caption")) > CAPTION_LIMIT:
+        raise _ApiError(400, "Bad Request: message caption is too long")
+
+
+def _check_markup(markup: Any) -> None:
+    """Inline buttons: callback data of 1-64 bytes."""
+    if not isinstance(markup, dict):
+        return
+    for row in markup.get("inline_keyboard", []) or []:
+        for button in row:
+            data = button.get("callback_data") if isinstance(button, dict) else None
+            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= CALLBACK_DATA_LIMIT:
+                raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType, MessageEntityType, ParseMode
+from telegram.constants import ChatType, MessageEntityType
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -23,6 +23,7 @@ from telegram.ext import (
 
 from handlers.cards import full_card, result_page
 from handlers.deps import Services, get_services
+from handlers.replies import Markup, edit, html, reply
 from knowledge.search import Hit, SearchResult
 from storage.chats import bound_document
 
@@ -79,11 +80,7 @@ async def answer(message: Message, context: ContextTypes.DEFAULT_TYPE, question:
     result = _run(services, session)
     text, shown, has_more = result_page(result, 0, _names(services))
     token = _remember(services, session) if has_more else ""
-    await message.reply_text(
-        text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=_keyboard(services, result, 0, token, shown, has_more),
-    )
+    await reply(message, Markup(text), reply_markup=_keyboard(services, result, 0, token, shown, has_more))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -93,7 +90,7 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     question = " ".join(context.args or [])
     if not question.strip():
-        await message.reply_text(USAGE)
+        await reply(message, USAGE)
         return
     await answer(message, context, question)
 
@@ -123,7 +120,7 @@ async def ask_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if question.strip():
             await answer(message, context, question)
         else:
-            await message.reply_text(USAGE)
+            await reply(message, USAGE)
 
 
 async def more_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -142,11 +139,7 @@ async def more_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     text, shown, has_more = result_page(result, page, _names(services))
     await query.answer()
     try:
-        await query.edit_message_text(
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=_keyboard(services, result, page, token, shown, has_more),
-        )
+        await edit(query, Markup(text), reply_markup=_keyboard(services, result, page, token, shown, has_more))
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
@@ -165,8 +158,8 @@ async def show_detail(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     await query.answer()
     if isinstance(query.message, Message):
-        sent = await query.message.reply_text(
-            full_card(entry) + "\n\n回复本消息发送文件，即作为本项的佐证材料。", parse_mode=ParseMode.HTML
+        sent = await reply(
+            query.message, html(Markup(full_card(entry)), "\n\n回复本消息发送文件，即作为本项的佐证材料。")
         )
         # A file sent as a reply to this card attaches to this indicator (see handlers.evidence).
         services.state.receipts[(sent.chat_id, sent.message_id)] = (int(raw_id), None)

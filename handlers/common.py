@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers import registry
+from handlers.replies import Markup, reply
 
 COMMANDS = [
     ("start", "开始使用台账助手"),
@@ -32,13 +32,13 @@ def help_text() -> str:
 async def start(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet and show the commands."""
     if update.effective_message:
-        await update.effective_message.reply_text(WELCOME + help_text(), parse_mode=ParseMode.HTML)
+        await reply(update.effective_message, Markup(WELCOME + help_text()))
 
 
 async def show_help(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands."""
     if update.effective_message:
-        await update.effective_message.reply_text(help_text(), parse_mode=ParseMode.HTML)
+        await reply(update.effective_message, Markup(help_text()))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from html import escape
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers.deps import get_services
 from handlers.members import is_coordinator
+from handlers.replies import Markup, bold, html, join_lines, reply
 from knowledge.workdays import weekday_name
 from storage.chats import bound_document
 from storage.models import RuleKind
@@ -42,10 +41,10 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     args = context.args or []
     if not args or args[0] not in {"add", "list", "remove", "day", "coordday"}:
-        await message.reply_text(USAGE)
+        await reply(message, USAGE)
         return
     if args[0] != "list" and not await is_coordinator(update, context):
-        await message.reply_text("只有法规科协调人或管理员可以修改截止日期。")
+        await reply(message, "只有法规科协调人或管理员可以修改截止日期。")
         return
     services = get_services(context)
     try:
@@ -59,7 +58,7 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 now=services.clock(),
             )  # fmt: skip
             scope = f"，对象：{'、'.join(args[3:])}" if args[3:] else "，对象：全部单位群"
-            text = f"已添加截止日期（编号 {rule.id}）：{due:%Y-%m-%d}（{weekday_name(due)}）{escape(args[2])}{scope}"
+            text = html(f"已添加截止日期（编号 {rule.id}）：{due:%Y-%m-%d}（{weekday_name(due)}）", args[2], scope)
         elif args[0] in {"day", "coordday"}:
             if len(args) < 2 or not args[1].isdigit():
                 raise ReportError(USAGE)
@@ -68,15 +67,15 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 set_monthly_day, document_id, args[0] == "coordday", int(args[1]), services.clock()
             )
             who = "法规科每月上报日" if args[0] == "coordday" else "各单位每月报送日"
-            text = f"已设置{who}：每月{rule.day_of_month}日（规则 {rule.id}）"
+            text = html(f"已设置{who}：每月{rule.day_of_month}日（规则 {rule.id}）")
         elif args[0] == "remove":
             if len(args) < 2 or not args[1].isdigit():
                 raise ReportError("用法：/deadline remove 编号（/deadline list 查看编号）")
             rule = await services.db.run(remove_rule, int(args[1]))
-            text = f"已删除提醒规则 {rule.id}（{escape(rule.title)}）"
+            text = html(f"已删除提醒规则 {rule.id}（", rule.title, "）")
         else:
             rules = await services.db.run(list_rules)
-            lines = ["<b>提醒规则</b>"]
+            lines: list[Markup] = [bold("提醒规则")]
             for rule in rules:
                 if rule.kind == RuleKind.ONE_OFF and rule.due_date:
                     when = f"{rule.due_date:%Y-%m-%d}（{weekday_name(rule.due_date)}）"
@@ -84,13 +83,13 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     when = f"每月{rule.day_of_month}日"
                 who = "协调群" if rule.kind == RuleKind.MONTHLY_COORDINATOR else "单位群"
                 lines.append(
-                    f"{rule.id}. {when} {escape(rule.title)} → {who}（{escape(rule.document_id or '全部文档')}）"
+                    html(f"{rule.id}. {when} ", rule.title, f" → {who}（", rule.document_id or "全部文档", "）")
                 )
-            text = "\n".join(lines) if rules else "还没有提醒规则。"
+            text = join_lines(lines) if rules else html("还没有提醒规则。")
     except ReportError as exc:
-        await message.reply_text(str(exc))
+        await reply(message, str(exc))
         return
-    await message.reply_text(text[:4000], parse_mode=ParseMode.HTML)
+    await reply(message, text)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -9,6 +9,8 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+from handlers.replies import send
+
 log = logging.getLogger(__name__)
 
 USER_ERROR_TEXT = "抱歉，处理您的消息时出错了（错误编号 {ref}）。请稍后再试，或联系管理员。"
@@ -32,7 +34,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await context.bot.send_message(update.effective_chat.id, USER_ERROR_TEXT.format(ref=ref))
+            await send(context.bot, update.effective_chat.id, USER_ERROR_TEXT.format(ref=ref))
         except TelegramError:
             log.warning("could not tell chat %s about error %s", chat_id, ref)
 

@@ -14,11 +14,11 @@ from html import escape
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from handlers.deps import get_services, reporter_of
+from handlers.replies import Markup, captioned, reply
 from handlers.report import FLOW_KEY
 from knowledge.normalize import half_width, number_key
 from storage.blobs import MAX_TELEGRAM_DOWNLOAD, StoredBlob, add_attachment, attachments_for, sanitise_name
@@ -110,7 +110,7 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         receipt = (flow["indicator_id"], None)  # a file sent while answering /report step by step
     if match is None and receipt is None:
         if message.chat.type == "private":
-            await message.reply_text("如要作为佐证材料，请重新发送并在文件说明里写 #指标编号，例如：#31 情况说明")
+            await reply(message, "如要作为佐证材料，请重新发送并在文件说明里写 #指标编号，例如：#31 情况说明")
         return  # in groups: a file not meant for us
     if message.document is not None:
         file_id, unique_id = message.document.file_id, message.document.file_unique_id
@@ -121,9 +121,10 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     else:
         return
     if size > MAX_TELEGRAM_DOWNLOAD:
-        await message.reply_text(
+        await reply(
+            message,
             f"文件“{sanitise_name(name)}”有 {size / 1024 / 1024:.1f} MB，超过 Telegram 机器人可下载的 20 MB 上限。"
-            "请压缩或拆分后再发送，或在实地核验时提供。"
+            "请压缩或拆分后再发送，或在实地核验时提供。",
         )
         return
     services = get_services(context)
@@ -139,7 +140,7 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             document_id,
         )
     except ReportError as exc:
-        await message.reply_text(str(exc))
+        await reply(message, str(exc))
         return
     temp = services.blobs.temp_path(secrets.token_hex(8))
     try:
@@ -147,12 +148,12 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await telegram_file.download_to_drive(temp)
         blob = services.blobs.commit(temp, name)
     except ReportError as exc:
-        await message.reply_text(str(exc))
+        await reply(message, str(exc))
         return
     except TelegramError:
         if temp.exists():
             temp.unlink()
-        await message.reply_text("文件下载失败，请稍后重新发送。")
+        await reply(message, "文件下载失败，请稍后重新发送。")
         return
     _row, duplicate, period_label, number, redelivered = await services.db.run(
         _record,
@@ -179,7 +180,7 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             f"指标：第{escape(number)}项　期间：{period_label}\n"
             f"校验码：<code>{blob.sha256[:12]}</code>　查看：/files {escape(number)}"
         )
-    await message.reply_text(text, parse_mode=ParseMode.HTML)
+    await reply(message, Markup(text))
 
 
 def _list_files(
@@ -205,7 +206,7 @@ async def list_files(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None or user is None:
         return
     if not context.args:
-        await message.reply_text("用法：/files 指标编号，例如：/files 31")
+        await reply(message, "用法：/files 指标编号，例如：/files 31")
         return
     services = get_services(context)
     reporter = await reporter_of(services, user)
@@ -215,10 +216,10 @@ async def list_files(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             _list_files, reporter, number_key(context.args[0]), document_id, services.clock()
         )
     except ReportError as exc:
-        await message.reply_text(str(exc))
+        await reply(message, str(exc))
         return
     rows = [[InlineKeyboardButton(label, callback_data=f"fs|{att_id}")] for att_id, label in buttons[:20]]
-    await message.reply_text(text[:4000], reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+    await reply(message, text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
 async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -233,9 +234,9 @@ async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     if row.mime.startswith("image/") and row.original_name == "照片.jpg":
-        await context.bot.send_photo(query.message.chat_id, row.telegram_file_id, caption=row.original_name)
+        await context.bot.send_photo(query.message.chat_id, row.telegram_file_id, **captioned(row.original_name))
     else:
-        await context.bot.send_document(query.message.chat_id, row.telegram_file_id, caption=row.original_name)
+        await context.bot.send_document(query.message.chat_id, row.telegram_file_id, **captioned(row.original_name))
 
 
 async def upload_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -247,8 +248,8 @@ async def upload_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     row = await services.db.run(lambda s, i: s.get(Indicator, i), int(query.data.split("|", 1)[1]))
     await query.answer()
     if row is not None:
-        await query.message.reply_text(
-            f"请发送文件，并在文件说明里写 #{row.number}（可加一句说明），例如：#{row.number} 情况说明"
+        await reply(
+            query.message, f"请发送文件，并在文件说明里写 #{row.number}（可加一句说明），例如：#{row.number} 情况说明"
         )
 
 

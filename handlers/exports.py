@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers.deps import Services, get_services, reporter_of
+from handlers.replies import captioned, reply
 from knowledge.chart import completion_chart
 from knowledge.ledger import recent_periods, write_bundle, write_ledger
 from knowledge.normalize import number_key
@@ -58,7 +59,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             unit = reporter.unit_name
         units = await services.db.run(ledger, period, unit)
     except ReportError as exc:
-        await message.reply_text(str(exc))
+        await reply(message, str(exc))
         return
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"工作台账_{period}{('_' + unit) if unit else ''}.xlsx"
@@ -66,12 +67,12 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reported = sum(u.reported for u in units)
         total = sum(len(u.rows) for u in units)
         await message.reply_document(
-            path, filename=path.name, caption=f"{period} 工作台账：{len(units)} 个单位，已报 {reported}/{total} 项"
+            path, filename=path.name, **captioned(f"{period} 工作台账：{len(units)} 个单位，已报 {reported}/{total} 项")
         )
         chart = Path(folder) / "chart.png"
         trend = await services.db.run(reporting_trend, recent_periods(period), unit)
         await asyncio.to_thread(completion_chart, units, period, chart, trend)
-        await message.reply_photo(chart, caption=f"{period} 各单位报送情况")
+        await message.reply_photo(chart, **captioned(f"{period} 各单位报送情况"))
 
 
 async def bundle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -87,30 +88,32 @@ async def bundle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             raise ReportError("只有法规科协调人可以打包全部佐证材料")
         files = await services.db.run(evidence, period, number_key(rest[0]) if rest else None)
     except ReportError as exc:
-        await message.reply_text(str(exc))
+        await reply(message, str(exc))
         return
     if not files:
-        await message.reply_text(f"{period} 还没有佐证材料。")
+        await reply(message, f"{period} 还没有佐证材料。")
         return
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"佐证材料_{period}.zip"
         added, missing = await asyncio.to_thread(write_bundle, files, path)
         note = f"；{len(missing)} 个文件在服务器上缺失（见清单）" if missing else ""
         if path.stat().st_size <= UPLOAD_LIMIT:
-            await message.reply_document(path, filename=path.name, caption=f"{period} 佐证材料：{added} 个文件{note}")
+            await message.reply_document(
+                path, filename=path.name, **captioned(f"{period} 佐证材料：{added} 个文件{note}")
+            )
             return
         # Over Telegram's 50 MB upload limit: one zip per 一级指标.
         groups: dict[str, list[EvidenceFile]] = {}
         for item in files:
             groups.setdefault(item.level1 or "其他", []).append(item)
-        await message.reply_text(f"打包后超过 50 MB，按一级指标分成 {len(groups)} 个压缩包发送{note}。")
+        await reply(message, f"打包后超过 50 MB，按一级指标分成 {len(groups)} 个压缩包发送{note}。")
         for number, (level1, items) in enumerate(groups.items(), 1):
             part = Path(folder) / f"佐证材料_{period}_{number}.zip"
             count, _ = await asyncio.to_thread(write_bundle, items, part)
             if part.stat().st_size > UPLOAD_LIMIT:
-                await message.reply_text(f"“{level1}”的材料单独打包仍超过 50 MB，请由管理员用 taizhang bundle 导出。")
+                await reply(message, f"“{level1}”的材料单独打包仍超过 50 MB，请由管理员用 taizhang bundle 导出。")
                 continue
-            await message.reply_document(part, filename=part.name, caption=f"{level1}：{count} 个文件")
+            await message.reply_document(part, filename=part.name, **captioned(level1, f"：{count} 个文件"))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -6,6 +6,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from handlers.replies import reply
+
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer commands we do not know: always in private, in groups only when addressed to us."""
@@ -17,13 +19,13 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     in_group = message.chat.type != ChatType.PRIVATE
     if in_group and target.lower() != (context.bot.username or "").lower():
         return  # another bot's command, or a general one: stay quiet in groups
-    await message.reply_text(f"未知命令 {name}，发送 /help 查看可用命令。")
+    await reply(message, f"未知命令 {name}，发送 /help 查看可用命令。")
 
 
 async def private_text(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
     """Anything else in private (stickers, files without a command…)."""
     if update.effective_message:
-        await update.effective_message.reply_text("我只看得懂文字提问和命令，发送 /help 查看我能做什么。")
+        await reply(update.effective_message, "我只看得懂文字提问和命令，发送 /help 查看我能做什么。")
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -7,11 +7,12 @@ import contextlib
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from handlers.deps import get_services, reporter_of
+from handlers.replies import Markup, edit, reply
 from knowledge.errors import Refusal
 from knowledge.robots import WEBHOOK_KINDS, check_robot_url
 from storage.membership import (
@@ -55,7 +56,8 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         names = await services.db.run(unit_choices, message.chat_id)
         buttons = [InlineKeyboardButton(name, callback_data=f"jp|{unit_id}") for unit_id, name in names]
         rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-        await message.reply_text(
+        await reply(
+            message,
             "请选择所属单位（也可以直接发送：/join 单位 姓名，例如 /join 法规科 刘海利）：",
             reply_markup=InlineKeyboardMarkup(rows) if rows else None,
         )
@@ -93,11 +95,11 @@ async def _request(update: Update, context: ContextTypes.DEFAULT_TYPE, unit: str
             auto_approve=auto,
         )
     except ReportError as exc:
-        await message.reply_text(str(exc))
+        await reply(message, str(exc))
         return
     who = f"{escape(view.unit)}" + (f" {escape(view.person)}" if view.person else "")
     if auto:
-        await message.reply_text(f"已登记：{who}（管理员，无需确认）。", parse_mode=ParseMode.HTML)
+        await reply(message, Markup(f"已登记：{who}（管理员，无需确认）。"))
         return
     buttons = InlineKeyboardMarkup(
         [
@@ -107,9 +109,9 @@ async def _request(update: Update, context: ContextTypes.DEFAULT_TYPE, unit: str
             ]
         ]
     )
-    await message.reply_text(
-        f"{escape(user.full_name)} 申请登记为 <b>{who}</b>，请法规科协调人或管理员确认。",
-        parse_mode=ParseMode.HTML,
+    await reply(
+        message,
+        Markup(f"{escape(user.full_name)} 申请登记为 <b>{who}</b>，请法规科协调人或管理员确认。"),
         reply_markup=buttons,
     )
 
@@ -132,7 +134,7 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     verdict = "已同意" if action == "jy" else "已拒绝"
     who = escape(view.unit) + (f" {escape(view.person)}" if view.person else "")
-    await query.edit_message_text(f"{escape(view.display_name)} 登记为 {who}：{verdict}。", parse_mode=ParseMode.HTML)
+    await edit(query, Markup(f"{escape(view.display_name)} 登记为 {who}：{verdict}。"))
 
 
 async def add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -141,11 +143,11 @@ async def add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None:
         return
     if not await is_coordinator(update, context):
-        await message.reply_text("只有法规科协调人或管理员可以添加成员。")
+        await reply(message, "只有法规科协调人或管理员可以添加成员。")
         return
     args = context.args or []
     if len(args) < 2 or not args[0].lstrip("-").isdigit():
-        await message.reply_text("用法：/addmember 用户ID 单位 [姓名] [协调人]，例如：/addmember 123456 法规科 刘海利")
+        await reply(message, "用法：/addmember 用户ID 单位 [姓名] [协调人]，例如：/addmember 123456 法规科 刘海利")
         return
     role = MemberRole.COORDINATOR if "协调人" in args[2:] else MemberRole.MEMBER
     names = [a for a in args[2:] if a != "协调人"]
@@ -161,10 +163,10 @@ async def add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             now=services.clock(),
         )
     except ReportError as exc:
-        await message.reply_text(str(exc))
+        await reply(message, str(exc))
         return
     label = "协调人" if role == MemberRole.COORDINATOR else "成员"
-    await message.reply_text(f"已添加{label}：{view.telegram_user_id} → {view.unit} {view.person}".strip())
+    await reply(message, f"已添加{label}：{view.telegram_user_id} → {view.unit} {view.person}".strip())
 
 
 async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -173,14 +175,14 @@ async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None or chat is None:
         return
     if chat.type == ChatType.PRIVATE:
-        await message.reply_text("请在要绑定的群里发送 /bind。")
+        await reply(message, "请在要绑定的群里发送 /bind。")
         return
     if not await is_coordinator(update, context):
-        await message.reply_text("只有法规科协调人或管理员可以绑定群。")
+        await reply(message, "只有法规科协调人或管理员可以绑定群。")
         return
     args = context.args or []
     if not args:
-        await message.reply_text("用法：/bind 单位名称 [文档编号]，或 /bind 协调（法规科协调群）")
+        await reply(message, "用法：/bind 单位名称 [文档编号]，或 /bind 协调（法规科协调群）")
         return
     services = get_services(context)
     try:
@@ -194,11 +196,11 @@ async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             now=services.clock(),
         )
     except ReportError as exc:
-        await message.reply_text(str(exc))
+        await reply(message, str(exc))
         return
     what = "法规科协调群" if view.kind == ChatKind.COORDINATOR else f"{view.unit}的单位群"
     scope = f"，文档：{view.document}" if view.document else "，全部文档"
-    await message.reply_text(f"已将本群绑定为{what}{scope}。")
+    await reply(message, f"已将本群绑定为{what}{scope}。")
 
 
 async def webhook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -207,7 +209,7 @@ async def webhook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or chat is None:
         return
     if not await is_coordinator(update, context):
-        await message.reply_text("只有法规科协调人或管理员可以设置群机器人。")
+        await reply(message, "只有法规科协调人或管理员可以设置群机器人。")
         return
     args = context.args or []
     services = get_services(context)
@@ -216,18 +218,18 @@ async def webhook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         if args[:1] == ["off"]:
             await services.db.run(set_webhook, chat.id, "", "", "")
-            await message.reply_text("已停止向群机器人同步提醒。")
+            await reply(message, "已停止向群机器人同步提醒。")
             return
         if len(args) < 2 or args[0] not in WEBHOOK_KINDS:
             raise ReportError("用法：/webhook wecom|dingtalk|feishu https://… [签名密钥]，或 /webhook off")
         await asyncio.to_thread(check_robot_url, args[1], services.config.robot_policy)
         await services.db.run(set_webhook, chat.id, args[0], args[1], args[2] if len(args) > 2 else "")
     except Refusal as exc:  # ReportError is an alias of Refusal
-        await message.reply_text(f"未设置群机器人：{exc}")
+        await reply(message, f"未设置群机器人：{exc}")
         return
     names = {"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
     signed = "（含签名密钥）" if len(args) > 2 else ""
-    await message.reply_text(f"已设置：本群的提醒会同步发到{names[args[0]]}群机器人{signed}。")
+    await reply(message, f"已设置：本群的提醒会同步发到{names[args[0]]}群机器人{signed}。")
 
 
 async def _delete_quietly(message: Message) -> None:

@@ -14,7 +14,7 @@ from html import escape
 
 from sqlalchemy.orm import Session
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -27,6 +27,7 @@ from telegram.ext import (
 
 from handlers.cards import trim
 from handlers.deps import Services, get_services, reporter_of
+from handlers.replies import Markup, edit, reply
 from knowledge.reports import (
     PendingReport,
     check_lines,
@@ -100,7 +101,7 @@ async def _send_receipts(
     message: Message, context: ContextTypes.DEFAULT_TYPE, receipts: list[tuple[Receipt, int]]
 ) -> None:
     for receipt, indicator_id in receipts:
-        sent = await message.reply_text(receipt_text(receipt), parse_mode=ParseMode.HTML)
+        sent = await reply(message, Markup(receipt_text(receipt)))
         if indicator_id:
             _remember_receipt(context, sent, indicator_id, receipt.period.period)
 
@@ -127,7 +128,7 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 chat_id=message.chat_id,
             )
         except ReportError as exc:
-            await message.reply_text(str(exc))
+            await reply(message, str(exc))
             return
         # Committed. The update counts as handled only once the receipt is out, so a crash in
         # between replays it and the (duplicate-safe) receipt is sent again.
@@ -156,7 +157,7 @@ async def _bulk_preview(
         text.append("\n以下内容有问题，不会登记：")
         text += [f"• {escape(e)}" for e in errors]
     if not items:
-        await message.reply_text("\n".join(text[1:]) if errors else "没有可登记的内容。", parse_mode=ParseMode.HTML)
+        await reply(message, Markup("\n".join(text[1:]) if errors else "没有可登记的内容。"))
         return
     token = _save_draft(context, Draft(message.from_user.id if message.from_user else 0, message.chat_id, items))
     buttons = InlineKeyboardMarkup(
@@ -167,7 +168,7 @@ async def _bulk_preview(
             ]
         ]
     )
-    await message.reply_text("\n".join(text)[:4000], parse_mode=ParseMode.HTML, reply_markup=buttons)
+    await reply(message, Markup("\n".join(text)), reply_markup=buttons)
 
 
 def _save_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
@@ -193,7 +194,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if action == "rx":
         drafts.pop(token, None)
         await query.answer("已取消")
-        await query.edit_message_text("已取消，未登记任何内容。")
+        await edit(query, "已取消，未登记任何内容。")
         return
     services = get_services(context)
     reporter = await _reporter(services, update)
@@ -211,7 +212,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     drafts.pop(token, None)
     await query.answer("已登记")
-    await query.edit_message_text(f"已登记 {len(receipts)} 项，回执如下。")
+    await edit(query, f"已登记 {len(receipts)} 项，回执如下。")
     if isinstance(query.message, Message):
         await _send_receipts(query.message, context, receipts)
 
@@ -223,10 +224,10 @@ async def _guided_start(message: Message, services: Services, reporter: Reporter
     try:
         items = await services.db.run(guided_items, reporter, document_id, services.clock())
     except ReportError as exc:
-        await message.reply_text(str(exc))
+        await reply(message, str(exc))
         return
     if not items:
-        await message.reply_text("本单位没有需要报送的指标。")
+        await reply(message, "本单位没有需要报送的指标。")
         return
     period = await services.db.run(document_period, document_id, services.clock())
     missing = sum(1 for _, _, done in items if not done)
@@ -235,7 +236,8 @@ async def _guided_start(message: Message, services: Services, reporter: Reporter
         for indicator_id, number, done in items[:GUIDED_BUTTONS]
     ]
     rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
-    await message.reply_text(
+    await reply(
+        message,
         f"{reporter.unit_name} {period.label}：共 {len(items)} 项，未报 {missing} 项。\n"
         "请选择要报送的指标（未报的在前）；也可以直接发送：/report 编号 已完成 具体情况",
         reply_markup=InlineKeyboardMarkup(rows),
@@ -271,7 +273,7 @@ async def pick_indicator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         ]
     )
     if isinstance(query.message, Message):
-        await query.message.reply_text(f"{label}\n上月完成情况？", reply_markup=buttons)
+        await reply(query.message, f"{label}\n上月完成情况？", reply_markup=buttons)
 
 
 async def pick_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -282,7 +284,8 @@ async def pick_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     _, indicator_id, status = query.data.split("|", 2)
     done = status == "done"
     await query.answer()
-    prompt = await query.message.reply_text(
+    prompt = await reply(
+        query.message,
         "请回复本消息，写上" + ("具体完成情况" if done else "正在推进情况") + "：",
         reply_markup=ForceReply(selective=True, input_field_placeholder="具体情况"),
     )
@@ -309,7 +312,7 @@ async def flow_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         with contextlib.suppress(ReportError):  # a status word typed again at the start overrides the button
             status, details = parse_status(details)
     if not details:
-        await message.reply_text("情况说明不能为空，请重新回复。")
+        await reply(message, "情况说明不能为空，请重新回复。")
         raise ApplicationHandlerStop
     context.user_data.pop(FLOW_KEY, None)  # type: ignore[union-attr]
     services = get_services(context)
@@ -324,9 +327,9 @@ async def flow_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             ]
         ]
     )
-    await message.reply_text(
-        f"请确认：{escape(label)}\n{STATUS_LABELS[status]}：{escape(trim(details, 300))}",
-        parse_mode=ParseMode.HTML,
+    await reply(
+        message,
+        Markup(f"请确认：{escape(label)}\n{STATUS_LABELS[status]}：{escape(trim(details, 300))}"),
         reply_markup=buttons,
     )
     raise ApplicationHandlerStop
@@ -360,7 +363,7 @@ async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if message is None:
         return
     if not context.args:
-        await message.reply_text("用法：/history 指标编号，例如：/history 31")
+        await reply(message, "用法：/history 指标编号，例如：/history 31")
         return
     services = get_services(context)
     reporter = await _reporter(services, update)
@@ -368,9 +371,9 @@ async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     try:
         text = await services.db.run(_history_text, reporter, context.args[0], document_id)
     except ReportError as exc:
-        await message.reply_text(str(exc))
+        await reply(message, str(exc))
         return
-    await message.reply_text(text, parse_mode=ParseMode.HTML)
+    await reply(message, Markup(text))
 
 
 def _status_text(
@@ -412,9 +415,9 @@ async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     try:
         text = await services.db.run(_status_text, reporter, unit_name, document_id, services.clock())
     except ReportError as exc:
-        await message.reply_text(str(exc))
+        await reply(message, str(exc))
         return
-    await message.reply_text(text, parse_mode=ParseMode.HTML)
+    await reply(message, Markup(text))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from handlers.deps import Services, get_services
+from handlers.replies import edit, reply
 from knowledge.files import ImportInputError, read_in_worker
 from knowledge.imports import ImportReport, RemovalsNeedConfirmation
 from knowledge.model import ParsedDocument
@@ -79,25 +80,25 @@ async def import_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     services = get_services(context)
     allowed = services.is_admin(user.id) or await services.db.run(is_coordinator, user.id)
     if not allowed:
-        await message.reply_text("只有管理员或法规科协调人可以导入指标表。")
+        await reply(message, "只有管理员或法规科协调人可以导入指标表。")
         return
     document = message.document
     name = document.file_name or "未命名文件"
     limit = services.config.import_max_bytes
     if document.file_size and document.file_size > limit:
         size_mb, limit_mb = document.file_size / 1024 / 1024, limit / 1024 / 1024
-        await message.reply_text(f"文件“{name}”太大（{size_mb:.1f} MB），上限 {limit_mb:.0f} MB。")
+        await reply(message, f"文件“{name}”太大（{size_mb:.1f} MB），上限 {limit_mb:.0f} MB。")
         return
     try:
         telegram_file = await context.bot.get_file(document.file_id)
         data = bytes(await telegram_file.download_as_bytearray())
     except TelegramError as exc:
         log.warning("download of %s failed: %s", name, exc)
-        await message.reply_text(f"无法下载文件“{name}”，请稍后重试。")
+        await reply(message, f"无法下载文件“{name}”，请稍后重试。")
         return
     if document.file_size and len(data) != document.file_size:
-        await message.reply_text(
-            f"文件“{name}”下载不完整（收到 {len(data)} 字节，应为 {document.file_size} 字节），请重新发送。"
+        await reply(
+            message, f"文件“{name}”下载不完整（收到 {len(data)} 字节，应为 {document.file_size} 字节），请重新发送。"
         )
         return
     try:
@@ -109,12 +110,12 @@ async def import_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         buttons = [[InlineKeyboardButton("确认删除并导入", callback_data=f"ix|{token}"),
                     InlineKeyboardButton("取消", callback_data=f"iq|{token}")]]  # fmt: skip
         text = f"导入未执行：{exc}。\n确认删除这些指标并导入，请按“确认删除并导入”；否则数据库不做任何改动。"
-        await message.reply_text(text[:4000], reply_markup=InlineKeyboardMarkup(buttons))
+        await reply(message, text, reply_markup=InlineKeyboardMarkup(buttons))
         return
     except ImportInputError as exc:
-        await message.reply_text(f"导入失败：{exc}\n数据库未做任何改动。"[:4000])
+        await reply(message, f"导入失败：{exc}\n数据库未做任何改动。")
         return
-    await message.reply_text(_report_text(reports))
+    await reply(message, _report_text(reports))
 
 
 async def confirm_import(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -134,16 +135,16 @@ async def confirm_import(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     del pending[token]
     await query.answer()
     if action == "iq":
-        await query.message.edit_text(f"已取消导入“{waiting.name}”，数据库未做任何改动。")
+        await edit(query, f"已取消导入“{waiting.name}”，数据库未做任何改动。")
         return
     reports = await _run_import(get_services(context), waiting.documents, replace=True)
-    await query.message.edit_text(_report_text(reports))
+    await edit(query, _report_text(reports))
 
 
 async def import_usage(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
     """/import without a file: explain how."""
     if update.effective_message:
-        await update.effective_message.reply_text(USAGE)
+        await reply(update.effective_message, USAGE)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

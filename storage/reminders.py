@@ -169,6 +169,17 @@ def add_one_off(
         if unit is None:
             raise ReportError(f"找不到单位“{name}”")
         unit_ids.append(unit.id)
+    same = session.scalar(
+        select(ReminderRule).where(
+            ReminderRule.active.is_(True),
+            ReminderRule.kind == RuleKind.ONE_OFF,
+            ReminderRule.due_date == due,
+            ReminderRule.title == title[:200],
+            ReminderRule.document_id.is_(None) if document_id is None else ReminderRule.document_id == document_id,
+        )
+    )
+    if same is not None and list(same.target_unit_ids or []) == unit_ids:
+        return same  # a retry (or a replayed update) of the same command: nothing new
     rule = ReminderRule(kind=RuleKind.ONE_OFF, due_date=due, title=title[:200], document_id=document_id,
                         remind_working_days_before=[2, 0], target_unit_ids=unit_ids, source="协调人",
                         created_at=now)  # fmt: skip

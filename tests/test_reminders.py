@@ -17,7 +17,7 @@ from handlers.deps import SERVICES_KEY, Services
 from knowledge.reminders import ChatSpec, RuleSpec, plan
 from knowledge.workdays import WorkCalendar
 from storage.db import Database
-from storage.models import ChatBinding, ChatKind, Member, MemberRole, MemberStatus, ReminderLog, Unit
+from storage.models import ChatBinding, ChatKind, Member, MemberRole, MemberStatus, ReminderLog, ReminderRule, Unit
 from tests.conftest import SHANGHAI, FakeClock
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -237,3 +237,23 @@ async def test_coordinator_hears_all_reported(sandbox: BotApiSandbox, db_url: st
         assert await run_at(app, clock, at(9, 29)) == 1
     [message] = sandbox.messages_to(COORD_GROUP)
     assert message.text == "✅ <b>2026年9月 全部报齐</b>：2 个单位均已报送，可以汇总上报。"
+
+
+async def test_deadline_for_a_unit_named_with_markup_is_confirmed_once(
+    sandbox: BotApiSandbox, seeded_bot: object, seeded_copy_url: str
+) -> None:
+    """The unit ``A&B‹科`` is saved, confirmed in valid HTML, and a retry creates nothing new."""
+    db = Database(seeded_copy_url)
+    with db.session_scope() as session:
+        session.add(Unit(name="A&B‹科"))
+    admin = BotApiSandbox.user(1001, "张三")
+    chat = BotApiSandbox.group_chat(COORD_GROUP, "协调群")
+    for attempt in range(2):
+        sandbox.send_text(chat, admin, "/deadline add 2026-12-10 <自查>&报告 A&B‹科")
+        [answer] = await asyncio.to_thread(sandbox.wait_for_messages, COORD_GROUP, 1, after=attempt)
+        assert answer.parse_mode == "HTML"
+        assert answer.text == ("已添加截止日期（编号 5）：2026-12-10（星期四）&lt;自查&gt;&amp;报告，对象：A&amp;B‹科")
+    with db.session_scope() as session:
+        titles = list(session.scalars(select(ReminderRule.title).where(ReminderRule.id >= 5)))
+    assert titles == ["<自查>&报告"]
+    db.dispose()
