@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -19,8 +19,11 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
 import handlers
+from bot.checks import health_problems
 from bot.config import Config
 from bot.durable import DurableApplication, InboxBot, replay_unhandled
+from bot.logging_setup import label_handlers
+from bot.metrics import STALE_AFTER_SECONDS, Metrics, MetricsServer
 from bot.ordering import PerChatUpdateProcessor
 from bot.ratelimit import RetryingRateLimiter
 from bot.reminders import schedule
@@ -50,12 +53,23 @@ def build_application(
     database: Database | None = None,
     on_services: ServiceHook | None = None,
     rate_limiter: RetryingRateLimiter | None = None,
+    metrics: Metrics | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """One fully wired ``Application``; services start in ``post_init``."""
+    metrics = metrics or Metrics()
+    servers: list[MetricsServer] = []
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         db = database or Database(config.database_url)
         await asyncio.to_thread(db.upgrade)
+        metrics.watch(db)
+        if config.metrics_port is not None:
+
+            async def probe() -> list[str]:
+                return await health_problems(db, config.files_dir, metrics.seconds_since_contact(), STALE_AFTER_SECONDS)
+
+            servers.append(MetricsServer(metrics, probe, config.metrics_port))
+            servers[-1].start()
         search = SearchService(lambda: db.call(load_documents))
         blobs = BlobStore(config.files_dir, config.allowed_file_types)
         await asyncio.to_thread(blobs.prepare)  # drops partial downloads left by a crash
@@ -87,11 +101,19 @@ def build_application(
         log.info("bot @%s ready with %d commands", app.bot.username, len(commands))
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        while servers:
+            await servers.pop().stop()
         services = app.bot_data.pop(SERVICES_KEY, None)
         if isinstance(services, Services) and database is None:
             services.db.dispose()
 
     defaults = Defaults(tzinfo=config.timezone, parse_mode=None)
+    rate_limiter = rate_limiter or RetryingRateLimiter(
+        backoff_seconds=config.retry_backoff_seconds,
+        overall_max_rate=config.max_sends_per_second,
+        group_max_rate=20 if config.max_sends_per_second else 0,
+    )
+    rate_limiter.metrics = metrics
     bot = InboxBot(
         config.bot_token.value,
         base_url=config.api_base_url,
@@ -99,13 +121,9 @@ def build_application(
         request=HTTPXRequest(connection_pool_size=16, proxy=config.proxy),
         get_updates_request=HTTPXRequest(proxy=config.proxy),
         defaults=defaults,
-        rate_limiter=rate_limiter
-        or RetryingRateLimiter(
-            backoff_seconds=config.retry_backoff_seconds,
-            overall_max_rate=config.max_sends_per_second,
-            group_max_rate=20 if config.max_sends_per_second else 0,
-        ),
+        rate_limiter=rate_limiter,
     )
+    object.__setattr__(bot, "metrics", metrics)  # PTB bots are frozen after init
     builder: Any = (
         ApplicationBuilder()
         .bot(bot)
@@ -116,7 +134,28 @@ def build_application(
     )
     app: Application = builder.build()  # type: ignore[type-arg]
     handlers.register_all(app)
+    label_handlers(app)
+    if isinstance(app, DurableApplication):
+        app.metrics = metrics
     return app
+
+
+async def _probe_webhook(context: Any) -> None:
+    """Webhook mode: Telegram reports no recent delivery error, so updates are being received."""
+    app = context.application
+    info = await app.bot.get_webhook_info()
+    recent_error = (
+        info.last_error_date is not None
+        and (datetime.now(UTC) - info.last_error_date).total_seconds() < STALE_AFTER_SECONDS
+    )
+    if info.url and not recent_error and isinstance(app, DurableApplication) and app.metrics is not None:
+        app.metrics.touch()
+
+
+def watch_webhook(app: Application) -> None:  # type: ignore[type-arg]
+    """In webhook mode quiet hours are normal: a probe of ``getWebhookInfo`` keeps ``/healthz`` honest."""
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(_probe_webhook, interval=60, first=10, name="webhook-probe")
 
 
 @asynccontextmanager

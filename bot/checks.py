@@ -18,6 +18,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
@@ -132,6 +133,21 @@ async def check_bot_api(config: Config, wait_seconds: float = 10.0) -> Check:
         detail = f"{route}无法访问 {config.api_base_url}：{type(exc).__name__}: {exc}".replace(token, "<token>")
         return Check("Bot API", "fail", detail, "检查网络和 TAIZHANG_PROXY（支持 http:// 与 socks5://）")
     return Check("Bot API", "ok", f"{route}连接成功，机器人 @{me.username}")
+
+
+async def health_problems(database: Database, files_dir: Path, silent_seconds: float, stale_after: float) -> list[str]:
+    """What makes ``/healthz`` answer 503: database silent, storage not writable, no updates lately."""
+    problems: list[str] = []
+    try:
+        await database.run(lambda session: session.execute(text("SELECT 1")))
+    except Exception as exc:  # any failure of the database is a health failure, never a crash
+        problems.append(f"database: {type(exc).__name__}")
+    files = await asyncio.to_thread(check_files_dir, files_dir)
+    if not files.ok:
+        problems.append(f"storage: {files.detail}")
+    if silent_seconds > stale_after:
+        problems.append(f"updates: none fetched or received for {silent_seconds:.0f} s")
+    return problems
 
 
 def run_doctor(env: Mapping[str, str] | None = None, *, now: datetime | None = None) -> list[Check]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from telegram import Update
 
 from bot import admin
-from bot.app import build_application
+from bot.app import build_application, watch_webhook
 from bot.config import ConfigError, load_config
 from bot.logging_setup import configure_logging
 from storage.db import Database, DatabaseUnavailableError
@@ -34,12 +34,13 @@ def _fail(message: str, code: int) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Long polling (default) or webhook."""
     config = load_config()
-    configure_logging(secrets=[config.bot_token.value])
+    configure_logging(secrets=[config.bot_token.value], json_format=config.log_format == "json")
     database = Database(config.database_url)
     database.upgrade()
     app = build_application(config, database=database)
     try:
         if args.webhook:
+            watch_webhook(app)
             app.run_webhook(
                 listen=args.listen,
                 port=args.port,

@@ -68,6 +68,9 @@ class Config:
     max_sends_per_second: float = 30.0
     allowed_file_types: tuple[str, ...] = ()
     reminders_enabled: bool = True
+    metrics_port: int | None = None
+    log_format: str = "text"
+    retention_days: int = 90
     robot_hosts: tuple[str, ...] = DEFAULT_ROBOT_HOSTS
     robot_allow_loopback: bool = False  # tests only: their stand-in robot listens on http://localhost
     import_limits: ImportLimits = field(default_factory=ImportLimits)
@@ -182,10 +185,25 @@ def load_config(
     if loopback_text not in {"on", "off", "1", "0", "true", "false"}:
         raise ConfigError("TAIZHANG_ROBOT_ALLOW_LOOPBACK", f"“{loopback_text}”应为 on 或 off（仅供测试）")
 
+    metrics_text = values.get("TAIZHANG_METRICS_PORT", "").strip()
+    if metrics_text and not (metrics_text.isdigit() and int(metrics_text) <= 65535):
+        raise ConfigError("TAIZHANG_METRICS_PORT", f"“{metrics_text}”不是端口号（0–65535，例如 9108）")
+
+    log_format = values.get("TAIZHANG_LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in {"text", "json"}:
+        raise ConfigError("TAIZHANG_LOG_FORMAT", f"“{log_format}”应为 text 或 json")
+
+    retention_text = values.get("TAIZHANG_RETENTION_DAYS", "").strip() or "90"
+    if not retention_text.isdigit() or int(retention_text) < 1:
+        raise ConfigError("TAIZHANG_RETENTION_DAYS", f"“{retention_text}”不是正整数天数（默认 90）")
+
     return Config(
         robot_hosts=robot_hosts or DEFAULT_ROBOT_HOSTS,
         robot_allow_loopback=loopback_text in {"on", "1", "true"},
         import_limits=_import_limits(values),
+        metrics_port=int(metrics_text) if metrics_text else None,
+        log_format=log_format,
+        retention_days=int(retention_text),
         reminders_enabled=reminders_text in {"on", "1", "true"},
         allowed_file_types=allowed or ALLOWED_TYPES,
         max_sends_per_second=max_sends,

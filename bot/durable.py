@@ -8,6 +8,7 @@ this a ``kill -9`` would silently drop every update waiting in the in-memory que
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ExtBot
 
+from bot.logging_setup import HANDLER_NAME, UPDATE_FIELDS
+from bot.metrics import Metrics
 from storage.db import Database
 from storage.inbox import mark_handled, prune, save_new, unhandled
 
@@ -25,6 +28,7 @@ class InboxBot(ExtBot[Any]):
     """An ``ExtBot`` whose ``get_updates`` persists what it fetched before returning it."""
 
     inbox: Database | None = None
+    metrics: Metrics | None = None
 
     def attach_inbox(self, database: Database) -> None:
         """Start persisting (called in post_init, before polling starts)."""
@@ -32,6 +36,8 @@ class InboxBot(ExtBot[Any]):
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         updates = await super().get_updates(*args, **kwargs)
+        if self.metrics is not None:
+            self.metrics.touch()  # an answer, even an empty one, proves updates are being fetched
         if self.inbox is None or not updates:
             return updates
         payloads = [(u.update_id, u.to_dict()) for u in updates]
@@ -48,19 +54,42 @@ class DurableApplication(Application[Any, Any, Any, Any, Any, Any]):
     """
 
     inbox: Database | None = None
+    metrics: Metrics | None = None
     _handled: list[int] | None = None
     FLUSH_EVERY = 25
 
     async def process_update(self, update: object) -> None:
+        started = time.perf_counter()
+        if isinstance(update, Update):
+            UPDATE_FIELDS.set(
+                {
+                    "update_id": update.update_id,
+                    "chat_id": update.effective_chat.id if update.effective_chat else None,
+                    "user_id": update.effective_user.id if update.effective_user else None,
+                }
+            )
+            HANDLER_NAME.set(None)
         try:
             await super().process_update(update)
         finally:
+            if isinstance(update, Update):
+                self._observe(update, started)
             if self.inbox is not None and isinstance(update, Update):
                 if self._handled is None:
                     self._handled = []
                 self._handled.append(update.update_id)
                 if len(self._handled) >= self.FLUSH_EVERY or self.update_queue.empty():
                     await self.flush_handled()
+
+    def _observe(self, update: Update, started: float) -> None:
+        log.info("update handled in %.0f ms", (time.perf_counter() - started) * 1000)
+        if self.metrics is None:
+            return
+        self.metrics.updates.inc()
+        self.metrics.touch()  # received (webhook) or fetched (polling) and handled
+        message = update.effective_message
+        if message is not None and message.date is not None:
+            self.metrics.update_lag.observe(max(0.0, time.time() - message.date.timestamp()))
 
     async def flush_handled(self) -> None:
         """Write the pending handled marks."""

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter
 from tenacity import (
     AsyncRetrying,
@@ -20,6 +20,8 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential,
 )
+
+from bot.metrics import Metrics, error_code
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class RetryingRateLimiter(AIORateLimiter):
         super().__init__(max_retries=max_retries, overall_max_rate=overall_max_rate, group_max_rate=group_max_rate)
         self._network_retries = network_retries
         self._backoff = backoff_seconds
+        self.metrics: Metrics | None = None  # set by bot.app: errors by method and code, queue depth
 
     async def process_request(
         self,
@@ -59,7 +62,41 @@ class RetryingRateLimiter(AIORateLimiter):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         parent = super().process_request
         if endpoint in _NOT_RETRIED:
-            return await parent(callback, args, kwargs, endpoint, data, rate_limit_args)
+            return await parent(self._counted(callback, endpoint), args, kwargs, endpoint, data, rate_limit_args)
+        if self.metrics is None:
+            return await self._retrying(parent, callback, args, kwargs, endpoint, data, rate_limit_args)
+        self.metrics.send_queue.inc()
+        try:
+            return await self._retrying(parent, self._counted(callback, endpoint), args, kwargs, endpoint, data,
+                                        rate_limit_args)  # fmt: skip
+        finally:
+            self.metrics.send_queue.dec()
+
+    def _counted(self, callback: Callable[..., Coroutine[Any, Any, Any]], endpoint: str) -> Callable[..., Any]:
+        """``callback`` (one HTTP call) recording its failures in the metrics."""
+        metrics = self.metrics
+        if metrics is None:
+            return callback
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await callback(*args, **kwargs)
+            except TelegramError as exc:
+                metrics.api_errors.labels(endpoint, error_code(exc)).inc()
+                raise
+
+        return call
+
+    async def _retrying(
+        self,
+        parent: Callable[..., Coroutine[Any, Any, Any]],
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._network_retries + 1),
             wait=wait_exponential(multiplier=self._backoff, max=30),
@@ -72,4 +109,7 @@ class RetryingRateLimiter(AIORateLimiter):
             ),
             reraise=True,
         )
-        return await retrying(parent, callback, args, kwargs, endpoint, data, rate_limit_args)
+        result: bool | dict[str, Any] | list[dict[str, Any]] = await retrying(
+            parent, callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+        return result

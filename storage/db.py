@@ -96,6 +96,10 @@ class Database:
             raise DatabaseUnavailableError(f"无法连接数据库 {safe}: {exc.orig}") from exc
         return current, head
 
+    def listen(self, event_name: str, fn: Callable[..., Any]) -> None:
+        """Register a SQLAlchemy session event (``after_commit`` …) for this database's sessions."""
+        event.listen(self._sessions, event_name, fn)
+
     @contextmanager
     def session_scope(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any exception."""
