@@ -7,7 +7,6 @@ attachment row committed, all before the bot answers.
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime
 from html import escape
@@ -20,7 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from handlers.deps import get_services, reporter_of
 from handlers.replies import Markup, captioned, reply
 from handlers.report import FLOW_KEY
-from knowledge.normalize import half_width, number_key
+from knowledge.report_line import IndicatorRef, human_size, parse_caption, parse_indicator_ref
 from storage.blobs import MAX_TELEGRAM_DOWNLOAD, StoredBlob, add_attachment, attachments_for, sanitise_name
 from storage.chats import bound_document
 from storage.models import Attachment, Indicator
@@ -35,13 +34,13 @@ from storage.progress import (
 
 COMMANDS = [("files", "查看并重发某项指标本期的佐证材料：/files 31")]
 
-_CAPTION_RE = re.compile(
-    r"^\s*#\s*(?P<number>★\s*\d{1,3}|[(（]\s*\d{1,3}\s*[)）]|(?:加分|减分)\s*\d|\d{1,3})\s*(?P<note>.*)$", re.S
-)
-
 
 def _target(
-    session: Session, reporter: Reporter, number: str | None, indicator_id: int | None, document_id: str | None
+    session: Session,
+    reporter: Reporter,
+    number: IndicatorRef | None,
+    indicator_id: int | None,
+    document_id: str | None,
 ) -> tuple[Indicator, int, str]:
     if indicator_id is not None:
         indicator = session.get(Indicator, indicator_id)
@@ -100,8 +99,8 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    caption = half_width(message.caption or "")
-    match = _CAPTION_RE.match(caption)
+    caption = message.caption or ""
+    match = parse_caption(caption)
     receipt = None
     if message.reply_to_message is not None:  # a reply to a receipt or to an indicator's 详情 card
         receipt = get_services(context).state.receipts.get((message.chat_id, message.reply_to_message.message_id))
@@ -130,12 +129,12 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services = get_services(context)
     reporter = await reporter_of(services, user)
     document_id = await services.db.run(bound_document, message.chat_id)
-    note = match.group("note").strip() if match else caption.strip()
+    note = match[1] if match else caption.strip()  # kept as written
     try:
         indicator, unit_id, number = await services.db.run(
             _target,
             reporter,
-            number_key(match.group("number")) if match else None,
+            match[0] if match else None,
             None if match or receipt is None else receipt[0],
             document_id,
         )
@@ -176,15 +175,16 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         text = f"📎 “{safe}”已在第{escape(number)}项 {period_label} 的材料里（相同内容），未重复保存。"
     else:
         text = (
-            f"📎 已保存材料：{safe}（{blob.size / 1024:.0f} KB，{blob.kind.upper()}）\n"
+            f"📎 已保存材料：{safe}（{human_size(blob.size)}，{blob.kind.upper()}）\n"
             f"指标：第{escape(number)}项　期间：{period_label}\n"
-            f"校验码：<code>{blob.sha256[:12]}</code>　查看：/files {escape(number)}"
+            + (f"说明：{escape(note)}\n" if note else "")
+            + f"查看：/files {escape(number)}"
         )
     await reply(message, Markup(text))
 
 
 def _list_files(
-    session: Session, reporter: Reporter, number: str, document_id: str | None, now: datetime
+    session: Session, reporter: Reporter, number: IndicatorRef, document_id: str | None, now: datetime
 ) -> tuple[str, list[tuple[int, str]]]:
     indicator = resolve_indicator(session, reporter, number, document_id)
     unit = check_permission(session, reporter, indicator) if not reporter.is_coordinator else None
@@ -195,7 +195,8 @@ def _list_files(
     lines = [f"第{indicator.number}项 {period.label} 的佐证材料（{len(files)} 个）："]
     for position, row in enumerate(files, 1):
         lines.append(
-            f"{position}. {row.original_name}（{row.size / 1024:.0f} KB，{row.uploader_name} {row.created_at:%m-%d}）"
+            f"{position}. {row.original_name}（{human_size(row.size)}，{row.uploader_name} {row.created_at:%m-%d}）"
+            + (f"\n   说明：{row.caption}" if row.caption else "")
         )
     return "\n".join(lines), [(row.id, f"重发 {position}") for position, row in enumerate(files, 1)]
 
@@ -213,7 +214,7 @@ async def list_files(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     document_id = await services.db.run(bound_document, message.chat_id)
     try:
         text, buttons = await services.db.run(
-            _list_files, reporter, number_key(context.args[0]), document_id, services.clock()
+            _list_files, reporter, parse_indicator_ref(" ".join(context.args)), document_id, services.clock()
         )
     except ReportError as exc:
         await reply(message, str(exc))

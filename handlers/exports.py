@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import tempfile
 from pathlib import Path
 
@@ -14,8 +13,8 @@ from handlers.deps import Services, get_services, reporter_of
 from handlers.replies import captioned, reply
 from knowledge.chart import completion_chart
 from knowledge.ledger import recent_periods, write_bundle, write_ledger
-from knowledge.normalize import number_key
 from knowledge.records import EvidenceFile
+from knowledge.report_line import looks_like_period, parse_indicator_ref, parse_period_argument
 from knowledge.schedule import previous_month
 from storage.ledger import evidence, ledger, reporting_trend
 from storage.progress import ReportError
@@ -25,19 +24,13 @@ COMMANDS = [
     ("bundle", "打包佐证材料 zip：/bundle [2026-10] [指标编号]"),
 ]
 UPLOAD_LIMIT = 50 * 1024 * 1024  # Telegram bots may upload at most 50 MB
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
 def _period(args: list[str], services: Services) -> tuple[str, list[str]]:
+    """A leading month argument (``10月``, ``2026年10月``, ``2026-10``, ``上月``), else last month."""
     now = services.clock()
-    if args and (match := _MONTH_RE.match(args[0])):
-        year, month = int(match.group(1)), int(match.group(2))
-        if not 1 <= month <= 12:
-            raise ReportError(f"“{args[0]}”不是月份（例如 2026-10）")
-        period = f"{year:04d}-{month:02d}"
-        if period > f"{now:%Y-%m}":
-            raise ReportError(f"{period} 还没有到，不能导出未来月份")
-        return period, args[1:]
+    if args and looks_like_period(args[0]):
+        return parse_period_argument(args[0], now.date()), args[1:]
     return previous_month(now.date()), args
 
 
@@ -86,7 +79,7 @@ async def bundle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reporter = await reporter_of(services, user)
         if not reporter.is_coordinator:
             raise ReportError("只有法规科协调人可以打包全部佐证材料")
-        files = await services.db.run(evidence, period, number_key(rest[0]) if rest else None)
+        files = await services.db.run(evidence, period, parse_indicator_ref(" ".join(rest)).key if rest else None)
     except ReportError as exc:
         await reply(message, str(exc))
         return

@@ -13,7 +13,7 @@ from datetime import datetime
 from html import escape
 
 from sqlalchemy.orm import Session
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatType
 from telegram.ext import (
     Application,
@@ -28,12 +28,15 @@ from telegram.ext import (
 from handlers.cards import trim
 from handlers.deps import Services, get_services, reporter_of
 from handlers.replies import Markup, edit, reply
+from knowledge.report_line import parse_indicator_ref
 from knowledge.reports import (
     PendingReport,
+    ReportDraft,
     check_lines,
     guided_items,
     parse_report_line,
     parse_status,
+    question_choices,
     record_checked,
     record_line,
 )
@@ -91,8 +94,8 @@ def _remember_receipt(context: ContextTypes.DEFAULT_TYPE, sent: Message, indicat
     get_services(context).state.receipts[(sent.chat_id, sent.message_id)] = (indicator_id, period)
 
 
-async def _reporter(services: Services, update: Update) -> Reporter:
-    user = update.effective_user
+async def _reporter(services: Services, update: Update | User) -> Reporter:
+    user = update.effective_user if isinstance(update, Update) else update
     assert user is not None
     return await reporter_of(services, user)
 
@@ -118,7 +121,10 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if len(lines) == 1:  # the common case: one database round trip
         try:
-            draft = parse_report_line(lines[0], now.date())
+            draft = parse_report_line(lines[0], now.date(), message_text=message.text)
+            if draft.needs_question:
+                await _ask_question(message, context, services, draft)
+                return
             receipts = await services.db.run_retrying(
                 record_line,
                 user=(user.id, user.full_name, services.is_admin(user.id)),
@@ -140,6 +146,39 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _guided_start(message, services, reporter, document_id)
         return
     await _bulk_preview(message, context, services, reporter, document_id, lines)
+
+
+def _choice_label(item: PendingReport) -> str:
+    period = f" · {item.period[:4]}年{int(item.period[5:])}月" if item.period else ""
+    return f"{STATUS_LABELS[item.status]}{period}"
+
+
+async def _ask_question(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, services: Services, draft: ReportDraft
+) -> None:
+    """基本完成 or an ambiguous month: one button per possible answer, nothing stored yet."""
+    reporter = await _reporter(services, message.from_user) if message.from_user else None
+    assert reporter is not None
+    document_id = await services.db.run(bound_document, message.chat_id)
+    try:
+        choices = await services.db.run(question_choices, reporter, document_id, draft)
+    except ReportError as exc:
+        await reply(message, str(exc))
+        return
+    token = _save_draft(context, Draft(message.from_user.id if message.from_user else 0, message.chat_id, choices))
+    buttons = [
+        InlineKeyboardButton(_choice_label(item), callback_data=f"rq|{token}|{index}")
+        for index, item in enumerate(choices)
+    ]
+    question = "是“已完成”还是“未完成”？" if draft.status is None else "是哪个月的进度？"
+    await reply(
+        message,
+        f"{choices[0].label}：{trim(draft.details, 200)}\n{question}请选择：",
+        reply_markup=InlineKeyboardMarkup(
+            [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+            + [[InlineKeyboardButton("取消", callback_data=f"rx|{token}")]]
+        ),
+    )
 
 
 async def _bulk_preview(
@@ -182,7 +221,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or not query.data or update.effective_user is None:
         return
-    action, token = query.data.split("|", 1)
+    action, token, *choice = query.data.split("|")
     drafts = get_services(context).state.drafts
     draft = drafts.get(token)
     if draft is None:
@@ -196,13 +235,19 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer("已取消")
         await edit(query, "已取消，未登记任何内容。")
         return
+    items = draft.items
+    if action == "rq":  # one answer of a question
+        if not choice or not choice[0].isdigit() or int(choice[0]) >= len(items):
+            await query.answer("这个选项已失效，请重新报送。", show_alert=True)
+            return
+        items = [items[int(choice[0])]]
     services = get_services(context)
     reporter = await _reporter(services, update)
     try:
         receipts = await services.db.run(
             record_checked,
             reporter=reporter,
-            items=draft.items,
+            items=items,
             now=services.clock(),
             update_id=update.update_id,
             chat_id=draft.chat_id,
@@ -339,9 +384,7 @@ async def flow_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _history_text(session: Session, reporter: Reporter, number: str, document_id: str | None) -> str:
-    from knowledge.normalize import number_key
-
-    indicator = resolve_indicator(session, reporter, number_key(number), document_id)
+    indicator = resolve_indicator(session, reporter, parse_indicator_ref(number), document_id)
     unit_ids = None if reporter.is_coordinator or reporter.unit_id is None else [reporter.unit_id]
     lines = history(session, indicator, unit_ids)
     if not lines:
@@ -369,7 +412,7 @@ async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     reporter = await _reporter(services, update)
     document_id = await services.db.run(bound_document, message.chat_id)
     try:
-        text = await services.db.run(_history_text, reporter, context.args[0], document_id)
+        text = await services.db.run(_history_text, reporter, " ".join(context.args), document_id)
     except ReportError as exc:
         await reply(message, str(exc))
         return
@@ -426,6 +469,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("report", report))
     app.add_handler(CommandHandler("history", show_history))
     app.add_handler(CommandHandler("status", show_status))
-    app.add_handler(CallbackQueryHandler(confirm, pattern=r"^r[cx]\|"))
+    app.add_handler(CallbackQueryHandler(confirm, pattern=r"^r[cxq]\|"))
     app.add_handler(CallbackQueryHandler(pick_indicator, pattern=r"^rp\|"))
     app.add_handler(CallbackQueryHandler(pick_status, pattern=r"^rs\|"))

@@ -40,10 +40,14 @@ class ChatKind(enum.StrEnum):
 
 
 class ReportStatus(enum.StrEnum):
-    """已完成 or 未完成 (still in progress)."""
+    """What a report version says about an indicator for a period (labels: knowledge.statuses)."""
 
-    DONE = "done"
-    IN_PROGRESS = "in_progress"
+    DONE = "done"  # 已完成
+    IN_PROGRESS = "in_progress"  # 未完成（推进中）
+    NO_MATERIAL = "no_material"  # 无材料 (001 说明5)
+    NOT_APPLICABLE = "not_applicable"  # 不涉及 (001 说明5)
+    WITHDRAWN = "withdrawn"  # 撤回: a version that withdraws the report
+    RETURNED = "returned"  # 退回: a coordinator sent it back with a comment
 
 
 class RuleKind(enum.StrEnum):

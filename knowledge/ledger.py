@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from knowledge.domain import ReportStatus
 from knowledge.records import EvidenceFile, UnitLedger
+from knowledge.statuses import STATUS_LABELS
 
 HEADER = ["序号", "文档", "三级指标", "上报材料", "完成进度", "牵头单位", "牵头单位责任人", "配合单位",
           "报送时间", "报送人", "附件数"]  # fmt: skip
@@ -36,8 +37,12 @@ def progress_text(status: ReportStatus | None, details: str, late: bool) -> str:
     """完成进度 as the documents require."""
     if status is None:
         return "未报送"
-    label = "已完成" if status == ReportStatus.DONE else "未完成"
-    return f"{label}：{details}" + ("（逾期报送）" if late else "")
+    if status == ReportStatus.WITHDRAWN:
+        return "未报送（已撤回）"
+    if status == ReportStatus.RETURNED:
+        return "退回修改"
+    label = STATUS_LABELS[status]
+    return (f"{label}：{details}" if details else label) + ("（逾期报送）" if late else "")
 
 
 STYLES = {

@@ -7,22 +7,22 @@ run inside the caller's unit of work and claim the update they answer.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
-from knowledge.normalize import half_width, number_key
+from knowledge.report_line import IndicatorRef, NormalisedText, read_status
+from knowledge.report_line import parse_report_line as parse_line
+from knowledge.statuses import BASIC_STATUSES, OPTIONAL_STATUSES
 from storage.chats import bound_document
 from storage.models import Indicator, ReportStatus, Role
 from storage.progress import (
-    STATUS_LABELS,
     Receipt,
     Reporter,
     ReportError,
     check_permission,
+    check_status_allowed,
     claim_update,
     document_period,
     receipt_for_update,
@@ -32,92 +32,51 @@ from storage.progress import (
     unit_status,
 )
 
-MAX_DETAILS = 2000
 MAX_LINES = 50
-
-STATUS_WORDS = {
-    "已完成": ReportStatus.DONE,
-    "完成": ReportStatus.DONE,
-    "已办结": ReportStatus.DONE,
-    "办结": ReportStatus.DONE,
-    "已落实": ReportStatus.DONE,
-    "未完成": ReportStatus.IN_PROGRESS,
-    "推进中": ReportStatus.IN_PROGRESS,
-    "正在推进": ReportStatus.IN_PROGRESS,
-    "进行中": ReportStatus.IN_PROGRESS,
-    "未办结": ReportStatus.IN_PROGRESS,
-    "持续推进": ReportStatus.IN_PROGRESS,
-}
-_PERIOD_RE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月(?:份)?")
+ALL_STATUSES = frozenset(BASIC_STATUSES | OPTIONAL_STATUSES)
 
 
-def parse_period(text: str, today: date) -> tuple[str | None, str]:
-    """An explicit ``2026年10月`` / ``10月`` in ``text`` → (period, text without it)."""
-    match = _PERIOD_RE.search(text)
-    if not match:
-        return None, text
-    month = int(match.group(2))
-    if not 1 <= month <= 12:
-        raise ReportError(f"“{match.group(0)}”不是有效的月份")
-    if match.group(1):
-        year = int(match.group(1))
-    else:
-        year = today.year if month < today.month or (month == today.month) else today.year - 1
-    period = f"{year:04d}-{month:02d}"
-    if period > f"{today.year:04d}-{today.month:02d}":
-        raise ReportError(f"不能报送未来月份（{year}年{month}月）的进度")
-    return period, (text[: match.start()] + text[match.end() :]).strip()
-
-
-# ------------------------------------------------------------------ report lines
+def parse_status(text: str) -> tuple[ReportStatus, str]:
+    """A status written before the details (guided flow) → (status, the rest verbatim)."""
+    view = NormalisedText(text.strip())
+    reading = read_status(view.text)
+    if reading is None or reading.status is None:
+        raise ReportError("请写明完成情况：“已完成”或“未完成”（也可写“推进中”），例如：/report 31 已完成 具体情况…")
+    return reading.status, view.original_slice(reading.details_start).strip()
 
 
 @dataclass
 class ReportDraft:
     """A parsed report line before it is checked and stored."""
 
-    number: str
-    status: ReportStatus
+    number: IndicatorRef
+    status: ReportStatus | None
     details: str
     period: str | None = None
     line: int = 1
+    message_text: str = ""
+    status_choices: tuple[ReportStatus, ...] = ()
+    period_choices: tuple[str, ...] = ()
+
+    @property
+    def needs_question(self) -> bool:
+        """Status or period could not be decided: ask with buttons."""
+        return self.status is None or bool(self.period_choices)
 
 
-_LINE_RE = re.compile(
-    r"^\s*#?\s*(?P<number>★\s*\d{1,3}|[(（]\s*\d{1,3}\s*[)）]|(?:加分|减分)\s*\d|\d{1,3})\s*(?P<rest>.*)$"
-)
-
-
-def parse_status(text: str) -> tuple[ReportStatus, str]:
-    """Leading status word (exact or a close variant such as 以完成) → (status, remaining text)."""
-    stripped = text.strip().lstrip("：:，,、- ")
-    for word in sorted(STATUS_WORDS, key=len, reverse=True):
-        if stripped.startswith(word):
-            return STATUS_WORDS[word], stripped[len(word) :].lstrip("：:，,。、- ")
-    head = stripped[:3]
-    best = max(STATUS_WORDS, key=lambda w: fuzz.ratio(head[: len(w)], w))
-    if len(head) >= 2 and fuzz.ratio(head[: len(best)], best) >= 66 and best not in ("完成", "办结"):
-        return STATUS_WORDS[best], stripped[len(best) :].lstrip("：:，,。、- ")
-    raise ReportError("请写明完成情况：“已完成”或“未完成”（也可写“推进中”），例如：/report 31 已完成 具体情况…")
-
-
-def parse_report_line(text: str, today: date, line: int = 1) -> ReportDraft:
-    """``31 已完成 具体情况`` (optionally with ``10月``) → a draft; raises ReportError."""
-    text = half_width(text).strip()
-    match = _LINE_RE.match(text)
-    if not match:
-        raise ReportError("请以指标编号开头，例如：31 已完成 已将审批时限压缩至法定时限的40%")
-    number = number_key(match.group("number"))
-    rest = match.group("rest")
-    period, rest = parse_period(rest, today)
-    status, details = parse_status(rest)
-    details = details.strip()
-    if not details:
-        label = "具体完成情况" if status == ReportStatus.DONE else "正在推进情况"
-        raise ReportError(f"请在“{STATUS_LABELS[status]}”后写上{label}")
-    if len(details) > MAX_DETAILS:
-        raise ReportError(f"情况说明太长（{len(details)} 字），请控制在 {MAX_DETAILS} 字以内，或作为附件上传")
-    return ReportDraft(number, status, details, period, line)
+def parse_report_line(text: str, today: date, line: int = 1, message_text: str = "") -> ReportDraft:
+    """``31 已完成 具体情况`` (optionally opened by ``10月：``) → a draft; raises ReportError."""
+    parsed = parse_line(text, today, allowed=ALL_STATUSES, line=line)
+    return ReportDraft(
+        parsed.ref,
+        parsed.status,
+        parsed.details,
+        parsed.period,
+        line,
+        message_text or parsed.source,
+        parsed.status_choices,
+        parsed.period_choices,
+    )
 
 
 # ------------------------------------------------------------------ recording
@@ -132,6 +91,7 @@ class PendingReport:
     details: str
     period: str | None
     label: str
+    message_text: str = ""
 
 
 def record_line(
@@ -148,6 +108,8 @@ def record_line(
         return [(r, 0) for r in receipt_for_update(session, update_id)] if update_id else []
     reporter = reporter_for(session, *user)
     indicator = resolve_indicator(session, reporter, draft.number, bound_document(session, chat_id))
+    if draft.status is None:
+        raise ReportError("请先选择完成情况")
     receipt = store_report(
         session,
         reporter=reporter,
@@ -158,6 +120,7 @@ def record_line(
         explicit_period=draft.period,
         update_id=update_id,
         chat_id=chat_id,
+        message_text=draft.message_text,
     )
     return [(receipt, indicator.id)]
 
@@ -171,8 +134,14 @@ def check_lines(
     for number, line in enumerate(lines[:MAX_LINES], 1):
         try:
             draft = parse_report_line(line, now.date(), number)
+            if draft.status is None:
+                raise ReportError("看不出是“已完成”还是“未完成”，请写明")
+            if draft.period_choices:
+                years = "或".join(f"{p[:4]}年{int(p[5:])}月" for p in draft.period_choices)
+                raise ReportError(f"请写明是{years}")
             indicator = resolve_indicator(session, reporter, draft.number, document_id)
             unit = check_permission(session, reporter, indicator)
+            check_status_allowed(indicator, draft.status)
             ok.append(
                 PendingReport(
                     indicator.id,
@@ -180,6 +149,7 @@ def check_lines(
                     draft.details,
                     draft.period,
                     f"第{indicator.number}项（{unit.name}）",
+                    draft.message_text,
                 )
             )
         except ReportError as exc:
@@ -187,6 +157,31 @@ def check_lines(
     if len(lines) > MAX_LINES:
         errors.append(f"一次最多 {MAX_LINES} 行，其余 {len(lines) - MAX_LINES} 行未处理")
     return ok, errors
+
+
+def question_choices(
+    session: Session, reporter: Reporter, document_id: str | None, draft: ReportDraft
+) -> list[PendingReport]:
+    """An undecided line (基本完成, ``12月`` in December): one checked report per possible answer."""
+    indicator = resolve_indicator(session, reporter, draft.number, document_id)
+    unit = check_permission(session, reporter, indicator)
+    statuses = draft.status_choices or ((draft.status,) if draft.status else ())
+    periods: tuple[str | None, ...] = draft.period_choices or (draft.period,)
+    choices = []
+    for status in statuses:
+        check_status_allowed(indicator, status)
+        for period in periods:
+            choices.append(
+                PendingReport(
+                    indicator.id,
+                    status,
+                    draft.details,
+                    period,
+                    f"第{indicator.number}项（{unit.name}）",
+                    draft.message_text,
+                )
+            )
+    return choices
 
 
 def record_checked(
@@ -216,6 +211,7 @@ def record_checked(
             explicit_period=item.period,
             update_id=update_id,
             chat_id=chat_id,
+            message_text=item.message_text,
         )
         receipts.append((receipt, indicator.id))
     return receipts

@@ -228,6 +228,8 @@ class ProgressReport(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus))
     text: Mapped[str] = mapped_column(Text, default="")
+    # The whole message as sent (``text`` is its details part), verbatim.
+    message_text: Mapped[str] = mapped_column(Text, default="")
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     reporter_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), nullable=True)
     reporter_telegram_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

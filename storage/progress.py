@@ -13,7 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from knowledge.errors import Refusal
+from knowledge.report_line import IndicatorRef, document_named
 from knowledge.schedule import Period, report_period
+from knowledge.statuses import STATUS_LABELS as STATUS_LABELS
+from knowledge.statuses import allowed_statuses
 from storage.models import (
     Assignment,
     Attachment,
@@ -31,9 +34,6 @@ from storage.models import (
 from storage.profiles import profile_of
 
 _SHORT_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-STATUS_LABELS = {ReportStatus.DONE: "已完成", ReportStatus.IN_PROGRESS: "未完成"}
-
 
 # Kept as a name for existing callers; the one refusal type lives in knowledge.errors.
 ReportError = Refusal
@@ -92,19 +92,33 @@ def owners_of(session: Session, indicator_id: int) -> list[tuple[Role, Unit]]:
     return result
 
 
-def find_indicators(session: Session, key: str, document_id: str | None = None) -> list[Indicator]:
-    """Indicators with a number key (in one document when given)."""
+def find_indicators(session: Session, key: str, document_id: str | None = None, table: str = "") -> list[Indicator]:
+    """Indicators with a number key (in one document, one table when given)."""
     query = select(Indicator).where(Indicator.key == key)
     if document_id:
         query = query.where(Indicator.document_id == document_id)
+    if table:
+        query = query.where(Indicator.table_name == table)
     return list(session.scalars(query.order_by(Indicator.document_id, Indicator.table_name)))
 
 
-def resolve_indicator(session: Session, reporter: Reporter, key: str, document_id: str | None) -> Indicator:
-    """The indicator a reporter means by a number: their unit's, in the chat's document first."""
-    candidates = find_indicators(session, key, document_id) or find_indicators(session, key)
+def _label(indicator: Indicator) -> str:
+    table = indicator.table_name if indicator.table_name in ("党委", "政府") else ""
+    return f"{indicator.document.short_name or indicator.document_id}{table}第{indicator.number}项"
+
+
+def resolve_indicator(
+    session: Session, reporter: Reporter, key: str | IndicatorRef, document_id: str | None
+) -> Indicator:
+    """The indicator a reporter means: their unit's, in the named/bound document first; asks if several."""
+    ref = key if isinstance(key, IndicatorRef) else IndicatorRef(key)
+    candidates = find_indicators(session, ref.key, None, ref.table)
+    if ref.document_words:
+        candidates = [i for i in candidates if document_named(ref, i.document.issuer, i.document.kind)]
+    elif document_id:
+        candidates = [i for i in candidates if i.document_id == document_id] or candidates
     if not candidates:
-        raise ReportError(f"没有编号为 {key} 的指标，请核对编号（可发送 /ask {key} 查询）")
+        raise ReportError(f"没有编号为 {ref.table}{ref.key} 的指标，请核对编号（可发送 /ask {ref.key} 查询）")
     if reporter.unit_id is not None:
         own = [i for i in candidates if any(u.id == reporter.unit_id for _, u in owners_of(session, i.id))]
         if len(own) == 1:
@@ -112,11 +126,9 @@ def resolve_indicator(session: Session, reporter: Reporter, key: str, document_i
         if own:
             candidates = own
     if len(candidates) == 1:
-        indicator = candidates[0]
-    else:
-        names = "、".join(sorted({i.document.short_name or i.document_id for i in candidates}))
-        raise ReportError(f"编号 {key} 在多份文档里都有（{names}），请在绑定了文档的单位群里报送")
-    return indicator
+        return candidates[0]
+    names = "、".join(_label(i) for i in candidates[:6])
+    raise ReportError(f"编号 {ref.key} 有多项：{names}，请写明是哪一项（例如“党委{ref.key}”“政府{ref.key}”或文档简称）")
 
 
 def check_permission(session: Session, reporter: Reporter, indicator: Indicator) -> Unit:
@@ -145,6 +157,15 @@ def document_period(session: Session, document_id: str | None, now: datetime) ->
 def period_for(document: Document | None, now: datetime, explicit: str | None = None) -> Period:
     """The period, deadline and lateness of a report on this document made ``now`` (decided by knowledge.schedule)."""
     return report_period(profile_of(document) if document is not None else None, now, explicit)
+
+
+def check_status_allowed(indicator: Indicator, status: ReportStatus) -> None:
+    """Refuse a status the indicator's document does not offer (无材料/不涉及 only where allowed)."""
+    allowed = allowed_statuses(profile_of(indicator.document).statuses)
+    if status not in allowed:
+        words = "、".join(STATUS_LABELS[s] for s in sorted(allowed, key=list(STATUS_LABELS).index))
+        name = indicator.document.short_name or indicator.document_id
+        raise ReportError(f"《{name}》没有“{STATUS_LABELS[status]}”这一项，请写：{words}")
 
 
 # ------------------------------------------------------------------ storing
@@ -193,9 +214,11 @@ def store_report(
     explicit_period: str | None = None,
     update_id: int | None = None,
     chat_id: int | None = None,
+    message_text: str = "",
 ) -> Receipt:
     """Append a new version of a unit's report on an indicator for a period."""
     unit = check_permission(session, reporter, indicator)
+    check_status_allowed(indicator, status)
     period = period_for(indicator.document, now, explicit_period)
     version = (
         session.scalar(
@@ -215,6 +238,7 @@ def store_report(
         version=version,
         status=status,
         text=details,
+        message_text=message_text or details,
         late=period.late,
         reporter_member_id=reporter.member_id,
         reporter_telegram_id=reporter.telegram_user_id,

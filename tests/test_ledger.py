@@ -127,7 +127,7 @@ async def test_export_and_bundle_in_chat(
     replies = await asyncio.to_thread(sandbox.wait_for_messages, staff["id"], 5)
     assert [m.text for m in replies[2:]] == [
         "只能导出本单位的台账；导出其他单位请联系法规科",
-        "2030-01 还没有到，不能导出未来月份",
+        "2030年1月还没有到，不能导出未来月份",
         "只有法规科协调人可以打包全部佐证材料",
     ]
     admin = BotApiSandbox.user(1001, "张三")

@@ -1,0 +1,97 @@
+"""Faithful reports through the sandbox: what staff wrote is what is stored and exported."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from openpyxl import load_workbook
+
+from bot.sandbox import BotApiSandbox
+from storage.models import Attachment, ProgressReport, ReportStatus
+from tests.test_e2e_report import GROUP, PDF, STAFF, Chat, chat, rows, setup_unit_group
+
+__all__ = ["chat"]  # the fixture
+
+WRITTEN = "12 已完成，清理规范性文件（现行有效）23件；预计12月底完成整改。"
+STORED = "清理规范性文件（现行有效）23件；预计12月底完成整改。"
+
+
+async def test_report_is_stored_and_exported_verbatim(
+    chat: Chat, seeded_bot: object, seeded_copy_url: str, sandbox: BotApiSandbox
+) -> None:
+    await setup_unit_group(chat)
+    [receipt] = await chat.say(STAFF, "/report " + WRITTEN)
+    assert "期间：2026年10月" in receipt.text
+    assert f"完成情况：已完成：{STORED}" in receipt.text
+    [report] = rows(seeded_copy_url, ProgressReport)
+    assert (report.period, report.status, report.text) == ("2026-10", ReportStatus.DONE, STORED)
+    assert report.message_text == "/report " + WRITTEN
+    before = len(sandbox.messages_to(GROUP["id"]))
+    sandbox.send_text(GROUP, STAFF, "/export 10月")
+    [ledger, _chart] = await asyncio.to_thread(sandbox.wait_for_messages, GROUP["id"], 2, after=before)
+    sheet = load_workbook(io.BytesIO(sandbox.files[ledger.file_id].content))["法规科"]
+    cells = [cell.value for row in sheet.iter_rows() for cell in row]
+    assert f"已完成：{STORED}" in cells
+
+
+async def test_words_are_never_eaten(chat: Chat, seeded_bot: object, seeded_copy_url: str) -> None:
+    await setup_unit_group(chat)
+    await chat.say(STAFF, "/report 12 完成了，共清理文件23件")
+    await chat.say(STAFF, "/report 第13项 已经完成 征求意见稿已报市局")
+    await chat.say(STAFF, "/report 12 本月无进展")
+    stored = [(r.status, r.text) for r in rows(seeded_copy_url, ProgressReport)]
+    assert stored == [
+        (ReportStatus.DONE, "共清理文件23件"),
+        (ReportStatus.DONE, "征求意见稿已报市局"),
+        (ReportStatus.IN_PROGRESS, "本月无进展"),
+    ]
+
+
+async def test_undecided_status_is_asked_with_buttons(chat: Chat, seeded_bot: object, seeded_copy_url: str) -> None:
+    await setup_unit_group(chat)
+    [question] = await chat.say(STAFF, "/report 12 基本完成，还有2件待清理")
+    assert question.text.endswith("是“已完成”还是“未完成”？请选择：")
+    assert [b["text"] for b in question.buttons] == ["已完成", "未完成", "取消"]
+    assert rows(seeded_copy_url, ProgressReport) == []
+    await chat.press(STAFF, question, 1)
+    [report] = rows(seeded_copy_url, ProgressReport)
+    assert (report.status, report.text) == (ReportStatus.IN_PROGRESS, "基本完成，还有2件待清理")
+
+
+async def test_ambiguous_month_is_asked(chat: Chat, seeded_bot: object, seeded_copy_url: str) -> None:
+    await setup_unit_group(chat)
+    [question] = await chat.say(STAFF, "/report 11月：12 已完成 提前报")
+    assert [b["text"] for b in question.buttons] == ["已完成 · 2026年11月", "已完成 · 2025年11月", "取消"]
+    await chat.press(STAFF, question, 1)
+    [report] = rows(seeded_copy_url, ProgressReport)
+    assert (report.period, report.text) == ("2025-11", "提前报")
+
+
+async def test_status_the_document_does_not_offer(chat: Chat, seeded_bot: object, seeded_copy_url: str) -> None:
+    await setup_unit_group(chat)
+    [reply] = await chat.say(STAFF, "/report 12 不涉及我单位")
+    assert reply.text == "《濮阳生态环境局工作台账》没有“不涉及”这一项，请写：已完成、未完成"
+    assert rows(seeded_copy_url, ProgressReport) == []
+
+
+async def test_numbers_in_every_form(chat: Chat, seeded_bot: object, seeded_copy_url: str) -> None:
+    await setup_unit_group(chat)
+    await chat.say(STAFF, "/report 第12项 已完成 甲")
+    [history] = await chat.say(STAFF, "/history 第12项")
+    assert history.text.startswith("<b>第12项</b> 报送记录（共 1 版")
+    [files] = await chat.say(STAFF, "/files 第12项")
+    assert files.text == "第12项 2026年10月 还没有佐证材料。"
+
+
+async def test_caption_is_kept_verbatim_with_a_real_size(chat: Chat, seeded_bot: object, seeded_copy_url: str) -> None:
+    await setup_unit_group(chat)
+    [saved] = await chat.send_file(STAFF, PDF, "说明.pdf", "第12项 情况说明（盖章版），共1页")
+    assert saved.text.startswith(f"📎 已保存材料：说明.pdf（{len(PDF)} B，PDF）")
+    assert "校验码" not in saved.text and "说明：情况说明（盖章版），共1页" in saved.text
+    [row] = rows(seeded_copy_url, Attachment)
+    assert row.caption == "情况说明（盖章版），共1页"
+    [listing] = await chat.say(STAFF, "/files 12")
+    assert listing.text == (
+        f"第12项 2026年10月 的佐证材料（1 个）：\n1. 说明.pdf（{len(PDF)} B，王五 11-02）\n   说明：情况说明（盖章版），共1页"
+    )
