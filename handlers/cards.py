@@ -125,23 +125,51 @@ def result_page(result: SearchResult, page: int, names: dict[str, str]) -> tuple
     return text, shown, start + size < len(result.hits)
 
 
+def _owner_sections(result: SearchResult, names: dict[str, str], text_limit: int) -> list[str]:
+    """Lines of an owner's list: per owner (if several), per document, 牵头 then 配合."""
+    lines: list[str] = []
+    owners = list(dict.fromkeys(h.owner for h in result.hits))
+    for owner in owners:
+        mine = [h for h in result.hits if h.owner == owner]
+        if len(owners) > 1:
+            lines.append(f"\n👤 <b>{escape(owner)}</b>（{len(mine)} 项）")
+        for document in dict.fromkeys(h.entry.document for h in mine):
+            lines.append(f"\n<b>{escape(names.get(document, document))}</b>")
+            for role, title in (("lead", "牵头"), ("coop", "配合")):
+                group = [h for h in mine if h.entry.document == document and h.role == role]
+                if not group:
+                    continue
+                if text_limit:
+                    lines.append(f"{title} {len(group)} 项：")
+                    lines += [
+                        f"• {escape(_number_label(h))} {escape(trim(h.entry.indicator.text, text_limit))}" for h in group
+                    ]
+                else:
+                    numbers = "、".join(escape(_number_label(h)) for h in group)
+                    lines.append(f"{title} {len(group)} 项：{numbers}")
+    return lines
+
+
+def _number_label(hit: Hit) -> str:
+    """``第12项`` / ``党委第5项`` / ``加分项1`` within a document."""
+    label = hit.entry.label
+    return label.rsplit(" ", 1)[-1] if not hit.entry.indicator.table or hit.entry.indicator.table == "附加项" else (
+        f"{hit.entry.indicator.table}{label.rsplit(' ', 1)[-1]}"
+    )
+
+
 def _owner_page(result: SearchResult, page: int, names: dict[str, str]) -> tuple[str, list[Hit], bool]:
-    ordered = [h for h in result.hits if h.role == "lead"] + [h for h in result.hits if h.role == "coop"]
-    start = page * OWNER_PAGE_SIZE
-    shown = ordered[start : start + OWNER_PAGE_SIZE]
+    """An owner's complete list in one message (texts shortened, or numbers only if long)."""
     who = "、".join(dict.fromkeys(result.owners))
     lead_total = sum(1 for h in result.hits if h.role == "lead")
     coop_total = len(result.hits) - lead_total
-    lines = [
-        f"👤 <b>{escape(who)}</b> 负责的指标：牵头 {lead_total} 项，配合 {coop_total} 项"
-        f"（第 {start + 1}–{start + len(shown)} 项）"
-    ]
-    current_role = ""
-    for hit in shown:
-        if hit.role != current_role:
-            current_role = hit.role
-            lines.append("\n<b>牵头</b>" if hit.role == "lead" else "\n<b>配合</b>")
-        person = f"[{escape(hit.owner)}] " if len(result.owners) > 1 else ""
-        lines.append(f"• {person}{escape(hit.entry.label)}：{escape(trim(hit.entry.indicator.text, 50))}")
-    text = "\n".join(lines)
-    return text[:MAX_MESSAGE], shown, start + OWNER_PAGE_SIZE < len(ordered)
+    head = f"👤 <b>{escape(who)}</b> 负责的指标共 {len(result.hits)} 项：牵头 {lead_total} 项，配合 {coop_total} 项"
+    for limit in (40, 20, 0):
+        text = "\n".join([head, *_owner_sections(result, names, limit)])
+        if len(text) <= MAX_MESSAGE:
+            break
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 1] + "…"
+    if page:
+        return text, [], False
+    return text, result.hits, False

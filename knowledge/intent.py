@@ -1,17 +1,21 @@
-"""Routing a question: an indicator number, a unit or person, or a topic.
+"""Routing a question: entities first, then what the rest of the question asks.
 
-Also reads which document a question names (``生态局台账第12条``, ``焦作那张表第20项``,
-``司法局★3``, ``打分表党委那张第5项``) and whether it asks for the owner (``谁负责``).
+Every unit, person, title (``王科长``) and document (``焦作``, ``司法局那张表``, ``打分表``)
+is found anywhere in the question by longest match (:mod:`knowledge.entities`). What is
+left decides the intent: a number (``打分表政府那张第5项``, ``司法局带星的第2条``), an
+owner's list (``刘建设手里有几项``, ``办公室都管哪些事``: nothing but owner words left), a
+topic that asks for its owner (``谁负责``, ``归哪个科``, ``找谁``) or a plain topic. A
+greeting or ``你能干什么`` is ``help``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from knowledge.dictionary import DomainDictionary
-from knowledge.model import ParsedDocument
+from knowledge.entities import EntityMatcher, Mention, Slot, scan_form
 from knowledge.normalize import half_width, to_simplified
 
 MAX_QUERY_CHARS = 200
@@ -19,35 +23,46 @@ MAX_QUERY_CHARS = 200
 _MARKUP_RE = re.compile(r"<[^>]{0,200}>|[*_`#>\[\]]|@\w+|^/ask\S*")
 _CONTENT_RE = re.compile(r"[\u3400-\u9fffA-Za-z0-9★]")
 
-DocumentTest = Callable[[ParsedDocument], bool]
-DOCUMENT_HINTS: tuple[tuple[str, DocumentTest], ...] = (
-    (r"焦作", lambda d: "焦作" in d.issuer),
-    (r"生态环境局|生态局|环保局|环境局", lambda d: "生态环境" in d.issuer),
-    (r"司法局", lambda d: "司法局" in d.issuer),
-    (r"县委|濮阳县|一体建设", lambda d: "县委" in d.issuer),
-    (r"打分表|督察|依法治市办?", lambda d: d.kind == "scoring"),
-    (r"工作台账|台账", lambda d: d.kind == "ledger"),
-    (r"分工表", lambda d: d.kind == "duty_table"),
-    (r"指标体系", lambda d: d.kind == "indicator_system"),
-)
 TABLE_WORDS_RE = re.compile(r"表|台账|文件|方案|那张|这张|体系")
 TABLE_HINTS = (("党委", "党委"), ("政府", "政府"))
+_STAR_RE = re.compile(r"(?:带|打|标|有)?(?:星号|星标|五角星|星)(?:的|那个|那条|标的)?")
+_PAREN_RE = re.compile(r"(?:带|加|有)?括号(?:的)?")
 
 _NUMBER_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
-    (re.compile(r"(加分|减分)项?\s*第?\s*(\d{1,2})\s*[项条个]?"), lambda m: f"{m.group(1)}{int(m.group(2))}"),
-    (re.compile(r"★\s*(\d{1,3})"), lambda m: f"★{int(m.group(1))}"),
-    (re.compile(r"[(]\s*(\d{1,3})\s*[)]"), lambda m: f"({int(m.group(1))})"),
-    (re.compile(r"第?\s*(\d{1,3})\s*(?:号|项|条|个)?"), lambda m: str(int(m.group(1)))),
+    (re.compile(r"(加分|减分)项?第?(\d{1,2})[项条个]?"), lambda m: f"{m.group(1)}{int(m.group(2))}"),
+    (re.compile(r"★第?(\d{1,3})"), lambda m: f"★{int(m.group(1))}"),
+    (re.compile(r"\((\d{1,3})\)"), lambda m: f"({int(m.group(1))})"),
+    (re.compile(r"第?(\d{1,3})(?:号|项|条|个)?"), lambda m: str(int(m.group(1)))),
 )
 _NUMBER_FILLER_RE = re.compile(
-    r"指标|那张表|这张表|那张|这张|表里|表中|表|的|是什么|是啥|什么|内容|第|号|项|条|查询|查|一下|看看|看|请问|"
-    r"里|中|呢|吗|是|[?？!！,，.。、:：\s]"
+    r"指标|那张表|这张表|那张|这张|表格|表里|表中|表上|表|的|是什么|是啥|什么|内容|第|号|项|条|查询|查|一下|看看|看|"
+    r"请问|里面|里头|里|中|呢|吗|是|写的|写了|讲的|说的|要求|在|那一|那个|这个|一|了|啥|个|说|讲|帮我|我|给"
 )
-_OWNER_FILLER_RE = re.compile(
-    r"负责哪些|负责什么|管哪些|管什么|有哪些|都有啥|有啥|牵头的|配合的|负责的|的指标|的工作|的任务|指标|工作|任务|"
-    r"事项|负责|牵头|配合|哪些|都|的|是|请问|查|一下|[?？!！,，.。、:：\s]"
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER_RE = re.compile(r"(?<=第)[一二两三四五六七八九十百零]+|[一二两三四五六七八九十百零]+(?=[项条号])")
+
+# What may be left around an owner's name in a question asking for that owner's list.
+_OWNER_LIST_RE = re.compile(
+    r"管哪些|管什么|管啥|都管|负责啥|负责什么|负责哪些|负责的|有哪些任务|有哪些|的活儿?|手里|手上|干啥|干什么|做啥|做什么|"
+    r"要干|要做|有几项|几项|几条|多少项|多少条|多少个|都有啥|有啥|牵头的|配合的|的指标|的工作|的任务|的事儿?|指标|工作|任务|"
+    r"事项|事情|事儿?|活儿?|负责|牵头|配合|参加|参与|承担|分工|哪些|都|的|是|请问|查一下|查查|查|一下|看看|那边|这边|那里|"
+    r"我想|想|知道|列一下|列出|清单|全部|所有|一共|总共|共|啥|什么|呢|吗|了|在|给我|我|帮|有|要|管|哪|些|个|还|你好|麻烦"
 )
 _TOPIC_FILLER_RE = re.compile(r"请问|一下|什么|怎么|如何|哪些|哪个|有没有|是不是|吗|呢|吧|啊|[?？!！]")
+_HELP_RE = re.compile(
+    r"^(?:你好|您好|哈喽|嗨|hi|hello|在吗|在不在|早上好|早|下午好|晚上好|谢谢|多谢|感谢|辛苦了|"
+    r"你能干什么|你能做什么|你会什么|你会干啥|你能干啥|能干啥|能做啥|怎么用|如何使用|怎么使用|使用说明|帮助|help|start|"
+    r"你是谁|功能|有什么功能|机器人|小助手|你)+(?:啊|呀|呢|吗|哦|了|的)*$"
+)
+
+HELP_TEXT = (
+    "您好！我是法治政府建设台账助手，可以这样问我：\n"
+    "• 某项工作是哪条指标、谁负责：“执法文书格式谁负责”\n"
+    "• 某个科室或负责人的全部任务：“法规科管哪些”“李建伟负责哪些”\n"
+    "• 按编号查：“12号指标”“司法局带星的第2条”“打分表政府那张第5项”\n"
+    "• 工作要求：“每月几号前交”“台账交给谁”“涉密材料要不要上传”\n"
+    "报送进度：/report；本单位未报：“我们科还有哪些没报”。"
+)
 
 
 @dataclass
@@ -55,15 +70,16 @@ class Query:
     """A question after routing."""
 
     raw: str
-    intent: str  # number | text | empty
+    intent: str  # number | owner | topic | help | empty
     topic: str = ""
     expansions: list[str] = field(default_factory=list)
     owner_first: bool = False
     documents: list[str] = field(default_factory=list)
     table: str = ""
     number_key: str = ""
-    owner_candidate: str = ""
-    title_surname: str = ""
+    owners: list[Slot] = field(default_factory=list)
+    owner_documents: list[str] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
     message: str = ""
 
 
@@ -74,51 +90,114 @@ def clean_question(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()[:MAX_QUERY_CHARS]
 
 
-def parse_query(question: str, dictionary: DomainDictionary, documents: Sequence[ParsedDocument]) -> Query:
-    """Route ``question``; ``documents`` are the known documents (for hints)."""
+def _cn_number(text: str) -> int:
+    """``十二`` → 12, ``一百零三`` → 103, ``二十`` → 20."""
+    total, current = 0, 0
+    for char in text:
+        if char == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif char == "十":
+            total += (current or 1) * 10
+            current = 0
+        else:
+            current = _CN_DIGITS[char]
+    return total + current
+
+
+def _arabic(text: str) -> str:
+    return _CN_NUMBER_RE.sub(lambda m: str(_cn_number(m.group(0))), text)
+
+
+def _without(text: str, mentions: list[Mention]) -> str:
+    """``text`` with the mentions cut out (a space where each was)."""
+    pieces, position = [], 0
+    for mention in mentions:
+        pieces.append(text[position : mention.start])
+        pieces.append(" ")
+        position = mention.end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def parse_query(question: str, dictionary: DomainDictionary, entities: EntityMatcher) -> Query:
+    """Route ``question`` by the names it mentions and what is left around them."""
     text = to_simplified(clean_question(question))
-    query = Query(raw=text, intent="text")
+    query = Query(raw=text, intent="topic")
     if not _CONTENT_RE.search(text):
         query.intent = "empty"
         query.message = "请输入要查询的内容，例如：执法文书格式谁负责、李建伟负责哪些、12号指标"
         return query
+    scanned = scan_form(text)
+    if _HELP_RE.match(scanned):
+        query.intent = "help"
+        query.message = HELP_TEXT
+        return query
     for phrase in dictionary.owner_phrases:
-        if phrase in text:
+        if phrase in scanned:
             query.owner_first = True
-            text = text.replace(phrase, " ")
-    # Which document the question names, if it names one.
-    number = _find_number(text)
-    if number is not None or TABLE_WORDS_RE.search(text):
-        matched: set[str] | None = None
-        for pattern, test in DOCUMENT_HINTS:
-            if re.search(pattern, text):
-                docs = {d.doc_id for d in documents if test(d)}
-                matched = docs if matched is None else (matched & docs or matched | docs)
-                text = re.sub(pattern, " ", text)
-        if matched:
-            query.documents = sorted(matched)
-            for word, table in TABLE_HINTS:
-                if word in text:
-                    query.table = table
-                    text = text.replace(word, " ")
-    number = _find_number(text)
-    if number is not None:
-        key, span = number
-        residual = _NUMBER_FILLER_RE.sub("", text[: span[0]] + text[span[1] :])
-        if not residual:
-            query.intent = "number"
-            query.number_key = key
+            scanned = scanned.replace(phrase, " ")
+    mentions = entities.find(scanned.replace(" ", ""))
+    scanned = scanned.replace(" ", "")
+    query.mentions = mentions
+    named_documents = [m for m in mentions if m.kind == "document"]
+    owners = [m for m in mentions if m.kind in ("unit", "person", "title")]
+    documents: set[str] | None = None
+    for mention in named_documents:
+        docs = set(mention.documents)
+        documents = docs if documents is None else (documents & docs or documents | docs)
+    if _number_query(query, _without(scanned, sorted(named_documents + owners, key=lambda m: m.start)), documents):
+        return query
+    if owners:
+        left = _OWNER_LIST_RE.sub("", _without(scanned, sorted(named_documents + owners, key=lambda m: m.start)))
+        left = re.sub(r"\s+", "", left)
+        if len(left) <= 1 and not query.owner_first:
+            query.intent = "owner"
+            query.owners = sorted({slot for m in owners for slot in m.slots})
+            owner_docs = {d for m in owners for d in m.documents}
+            if documents:
+                owner_docs &= documents
+            query.owner_documents = sorted(owner_docs)
             return query
-    query.owner_candidate = _OWNER_FILLER_RE.sub("", text)
-    for title in dictionary.titles:
-        if query.owner_candidate.endswith(title) and len(query.owner_candidate) == len(title) + 1:
-            query.title_surname = query.owner_candidate[0]
-            break
-    query.topic = re.sub(r"\s+", "", _TOPIC_FILLER_RE.sub(" ", text))
-    query.expansions = dictionary.expand(query.topic)
+        query.owners = sorted({slot for m in owners for slot in m.slots})
+    if documents and TABLE_WORDS_RE.search(scanned):
+        query.documents = sorted(documents)
+        scanned = _without(scanned, named_documents).replace(" ", "")
+        scanned = re.sub(r"那张表|这张表|那张|这张|表里|表中|里的|里", "", scanned)
+    query.topic = re.sub(r"\s+", "", _TOPIC_FILLER_RE.sub(" ", scanned))
     if not query.topic:
-        query.topic = query.owner_candidate
+        query.topic = scanned
     return query
+
+
+def _number_query(query: Query, text: str, documents: set[str] | None) -> bool:
+    """Fill ``query`` as a number question if ``text`` (names cut out) is one."""
+    text = _arabic(text.replace(" ", ""))
+    table = ""
+    if documents:
+        for word, name in TABLE_HINTS:
+            if word in text:
+                table = name
+                text = text.replace(word, "")
+    starred = bool(_STAR_RE.search(text)) or "★" in text
+    bracketed = bool(_PAREN_RE.search(text))
+    text = _PAREN_RE.sub("", _STAR_RE.sub("", text)).replace("★", "")
+    number = _find_number(text)
+    if number is None:
+        return False
+    key, span = number
+    residual = _NUMBER_FILLER_RE.sub("", text[: span[0]] + text[span[1] :])
+    if residual:
+        return False
+    if key.isdigit() and starred:
+        key = f"★{key}"
+    elif key.isdigit() and bracketed:
+        key = f"({key})"
+    query.intent = "number"
+    query.number_key = key
+    query.table = table
+    query.documents = sorted(documents) if documents else []
+    return True
 
 
 def _find_number(text: str) -> tuple[str, tuple[int, int]] | None:

@@ -22,6 +22,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.aliases import AliasTable, load_aliases
 from knowledge.dictionary import DomainDictionary, load_dictionary
+from knowledge.entities import EntityMatcher, Slot
 from knowledge.intent import Query, parse_query
 from knowledge.model import ParsedDocument, ParsedIndicator
 from knowledge.ngram_index import NgramPostings
@@ -163,7 +164,7 @@ class SearchIndex:
             self._texts.append(fields["text"])
             self._headings.append(fields["level2"] or fields["level1"])
         self._grams = NgramPostings(rows, list(FIELD_WEIGHTS.values()), UNIGRAM_FACTOR)
-        self._owner_index = self._build_owner_index()
+        self.entities = EntityMatcher(documents, self.aliases, self.dictionary.titles)
         self._owned: dict[tuple[str, str], list[tuple[int, str]]] = {}
         self._by_key: dict[str, list[int]] = {}
         codes = {doc_id: code for code, doc_id in enumerate(self.documents)}
@@ -196,20 +197,6 @@ class SearchIndex:
             "persons": normalise_indexed("".join(p for o in owners for p in o.persons)),
         }
 
-    def _build_owner_index(self) -> dict[str, set[tuple[str, str]]]:
-        """Name or alias → {("unit"|"person", canonical name)}."""
-        names: dict[str, set[tuple[str, str]]] = {}
-        for entry in self.entries:
-            for owner in entry.indicator.leads + entry.indicator.coops:
-                names.setdefault(normalise(owner.unit), set()).add(("unit", owner.unit))
-                for person in owner.persons:
-                    names.setdefault(normalise(person), set()).add(("person", person))
-        for document in self.documents:
-            for alias, canonical in self.aliases.for_document(document).items():
-                if normalise(canonical) in names:
-                    names.setdefault(normalise(alias), set()).add(("unit", canonical))
-        return names
-
     @property
     def size(self) -> int:
         return len(self.entries)
@@ -224,9 +211,9 @@ class SearchIndex:
         preferred_document: str | None = None,
     ) -> SearchResult:
         """Answer one question; ``documents`` restricts the scope, ``preferred_document`` tries first."""
-        query = parse_query(question, self.dictionary, list(self.documents.values()))
+        query = parse_query(question, self.dictionary, self.entities)
         result = SearchResult(query=query.raw, intent=query.intent, owner_first=query.owner_first)
-        if query.intent == "empty":
+        if query.intent in ("empty", "help"):
             result.message = query.message
             return result
         scope = set(documents) if documents else None
@@ -234,14 +221,14 @@ class SearchIndex:
             scope = set(query.documents) & scope if scope else set(query.documents)
         if query.intent == "number":
             return self._by_number(query, result, scope, preferred_document, limit)
-        owners = self._match_owners(query)
-        if owners:
-            result.intent = "owner"
-            result.owners = [name for _, name in owners]
-            result.hits = self._owned_by(owners, scope)
+        if query.intent == "owner":
+            owner_scope = set(query.owner_documents) & scope if scope else set(query.owner_documents)
+            result.owners = [name for _, name in query.owners]
+            result.hits = self._owned_by(query.owners, owner_scope or scope)
             result.scope_documents = sorted({h.entry.document for h in result.hits})
             return result
         result.intent = "topic"
+        query.expansions = self.dictionary.expand(query.topic)
         if preferred_document and not query.documents and (scope is None or preferred_document in scope):
             local = self._rank(query, {preferred_document}, limit)
             if local and local[0].score >= 0.35:
@@ -322,20 +309,7 @@ class SearchIndex:
             result.message = f"没有找到编号为 {query.number_key} 的指标"
         return result
 
-    def _match_owners(self, query: Query) -> list[tuple[str, str]]:
-        candidate = normalise(query.owner_candidate)
-        if not candidate:
-            return []
-        found = self._owner_index.get(candidate)
-        if found:
-            return sorted(found)
-        if query.title_surname:
-            return sorted(
-                slot for slot in self._owned if slot[0] == "person" and slot[1].startswith(query.title_surname)
-            )
-        return []
-
-    def _owned_by(self, owners: list[tuple[str, str]], scope: set[str] | None) -> list[Hit]:
+    def _owned_by(self, owners: list[Slot], scope: set[str] | None) -> list[Hit]:
         hits: list[Hit] = []
         for kind, name in owners:
             claimed: set[int] = set()
