@@ -1,27 +1,28 @@
-"""The domain dictionary (``knowledge/data/synonyms.toml``): abbreviations, owner phrases, titles."""
+"""The domain dictionary: owner phrases and titles (``knowledge/data/synonyms.toml``) and the glossary."""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+
+from knowledge.glossary import Glossary, load_glossary
 
 
 @dataclass(frozen=True)
 class DomainDictionary:
     """Expansions of staff wording, phrases asking for the owner, and forms of address."""
 
-    expansions: dict[str, tuple[str, ...]]
     owner_phrases: tuple[str, ...]
     titles: tuple[str, ...]
+    glossary: Glossary = field(default_factory=Glossary)
 
     def expand(self, text: str) -> list[str]:
-        """Expansions of every dictionary word found in ``text`` (longest words first)."""
+        """Formal wording of every glossary word found in ``text`` (longest words first)."""
         found: list[str] = []
-        for word in sorted(self.expansions, key=len, reverse=True):
-            if word in text:
-                found += [e for e in self.expansions[word] if e not in found]
+        for _, entry in self.glossary.find(text):
+            found += [e for e in entry.means if e not in found]
         return found
 
 
@@ -33,7 +34,7 @@ def load_dictionary(path: Path | None = None) -> DomainDictionary:
         raw = path.read_text(encoding="utf-8")
     data = tomllib.loads(raw)
     return DomainDictionary(
-        expansions={k: tuple(v) for k, v in data.get("expand", {}).items()},
         owner_phrases=tuple(sorted(data.get("owner_words", {}).get("phrases", []), key=len, reverse=True)),
         titles=tuple(sorted(data.get("titles", {}).get("words", []), key=len, reverse=True)),
+        glossary=load_glossary(),
     )

@@ -43,6 +43,8 @@ EXPANSION_FACTOR = 0.7
 CANDIDATES = 40
 MIN_COVERAGE = 0.15  # share of the query's weighted grams an answer must contain
 MIN_SCORE = 0.2
+UNSEEN_FACTOR = 0.5  # how much a gram no indicator has counts against coverage
+FUZZY_SHARE = 0.5  # weight of rapidfuzz partial_ratio against the gram score
 _DROP_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
@@ -58,6 +60,28 @@ _FULL_TO_HALF = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x300
 def normalise_indexed(text: str) -> str:
     """Like :func:`normalise` for stored text: already simplified; full-width → half-width by table."""
     return _DROP_RE.sub("", text.translate(_FULL_TO_HALF).lower())
+
+
+_CN_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_PERCENT_RE = re.compile(r"百分之([一二两三四五六七八九十百]+)")
+_COUNTED_RE = re.compile(r"(?<![一二两三四五六七八九十])([二两三四五六七八九十][十]?[一二三四五六七八九]?)(?=[次个名人期年天日月份学])")
+
+
+def _cn_int(text: str) -> int:
+    """Small Chinese numerals: ``五`` 5, ``十五`` 15, ``四十`` 40, ``百`` 100."""
+    if text == "百":
+        return 100
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return _CN_DIGIT.get(tens, 1) * 10 + _CN_DIGIT.get(ones, 0)
+    return _CN_DIGIT.get(text, 0)
+
+
+def plain_numbers(text: str) -> str:
+    """Numbers as the tables write them: ``百分之五`` → ``5%``, ``两次`` → ``2次`` (``一`` stays:
+    it is part of words like 一次办, 一公开)."""
+    text = _PERCENT_RE.sub(lambda m: f"{_cn_int(m.group(1))}%", text)
+    return _COUNTED_RE.sub(lambda m: str(_cn_int(m.group(1))), text)
 
 
 def grams(text: str) -> set[str]:
@@ -164,6 +188,7 @@ class SearchIndex:
             self._texts.append(fields["text"])
             self._headings.append(fields["level2"] or fields["level1"])
         self._grams = NgramPostings(rows, list(FIELD_WEIGHTS.values()), UNIGRAM_FACTOR)
+        self._known_words: dict[str, bool] = {}
         self.entities = EntityMatcher(documents, self.aliases, self.dictionary.titles)
         self._owned: dict[tuple[str, str], list[tuple[int, str]]] = {}
         self._by_key: dict[str, list[int]] = {}
@@ -228,7 +253,7 @@ class SearchIndex:
             result.scope_documents = sorted({h.entry.document for h in result.hits})
             return result
         result.intent = "topic"
-        query.expansions = self.dictionary.expand(query.topic)
+        query.topic, query.expansions = self._rewrite(query.topic)
         if preferred_document and not query.documents and (scope is None or preferred_document in scope):
             local = self._rank(query, {preferred_document}, limit)
             if local and local[0].score >= 0.35:
@@ -241,6 +266,38 @@ class SearchIndex:
         if not result.hits:
             result.suggestions = self.suggest(query.topic)
         return result
+
+    def _rewrite(self, topic: str) -> tuple[str, list[str]]:
+        """The topic in the indicators' wording, and further formal terms to look for.
+
+        A glossary word no indicator uses (``一把手``) is replaced by its first formal term;
+        one the indicators also use (``复议``) stays and its terms are added.
+        """
+        expansions: list[str] = []
+        for word, entry in self.dictionary.glossary.find(topic):
+            if not self._known(word):
+                topic = topic.replace(word, entry.means[0])
+                extra = entry.means[1:]
+            else:
+                extra = entry.means
+            expansions += [term for term in extra if term not in expansions]
+        return plain_numbers(topic), expansions
+
+    def _known(self, word: str) -> bool:
+        """Whether some indicator contains every bigram of ``word`` (cached per word)."""
+        cached = self._known_words.get(word)
+        if cached is None:
+            text = normalise(word)
+            common: NDArray[np.int32] | None = None
+            for gram in {text[i : i + 2] for i in range(len(text) - 1)}:
+                found = self._grams.lookup(gram)
+                if found is None:
+                    common = np.zeros(0, dtype=np.int32)
+                    break
+                common = found[0] if common is None else np.intersect1d(common, found[0], assume_unique=True)
+            cached = common is not None and common.size > 0
+            self._known_words[word] = cached
+        return cached
 
     def _allowed(self, scope: set[str] | None) -> NDArray[np.bool_] | None:
         if scope is None:
@@ -262,7 +319,7 @@ class SearchIndex:
         for gram, factor in weighted_grams.items():
             found = self._grams.lookup(gram)
             idf = found[2] if found else unseen_idf
-            best_possible += factor * idf * FIELD_WEIGHTS["text"]
+            best_possible += factor * idf * FIELD_WEIGHTS["text"] * (1.0 if found else UNSEEN_FACTOR)
             if found is not None:
                 scores[found[0]] += found[1] * (idf * factor)
         allowed = self._allowed(scope)
@@ -280,7 +337,7 @@ class SearchIndex:
             fuzzy = fuzz.partial_ratio(needle, haystack) / 100.0 if needle else 0.0
             if lexical < MIN_COVERAGE:
                 continue  # only common grams matched (“建设”, “工作”): not an answer
-            score = 0.6 * lexical + 0.4 * fuzzy
+            score = (1 - FUZZY_SHARE) * lexical + FUZZY_SHARE * fuzzy
             hits.append(Hit(self.entries[int(index)], score))
         hits.sort(key=lambda h: (-h.score, h.entry.document, h.entry.indicator.key))
         best = hits[0].score if hits else 0.0
