@@ -131,16 +131,20 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    """Search like the bot does; one JSON line per query with --json/--stdin."""
+    """Search like the bot does; one JSON line per query with --json/--stdin (``answer``: the bot's reply)."""
+    from handlers.cards import result_page
     from knowledge.search import SearchIndex
+    from storage.profiles import all_profiles
 
     database = _database()
     try:
         with database.session_scope() as session:
             documents = load_documents(session)
+            profiles = all_profiles(session)
     finally:
         database.dispose()
-    index = SearchIndex(documents)
+    index = SearchIndex(documents, profiles=profiles)
+    names = {doc_id: doc.short_name or doc_id for doc_id, doc in index.documents.items()}
     scope = [args.document] if args.document else None
     queries = [line.rstrip("\n") for line in sys.stdin] if args.stdin else [" ".join(args.query)]
     if not args.stdin and not queries[0].strip():
@@ -150,7 +154,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     for question in queries:
         result = index.search(question, limit=args.limit, documents=scope)
         if as_json:
-            print(json.dumps(result.as_json(), ensure_ascii=False))
+            data = result.as_json()
+            data["answer"] = result_page(result, 0, names)[0]
+            print(json.dumps(data, ensure_ascii=False))
             continue
         print(f"【{question}】 {result.intent}" + (f"：{result.message}" if result.message else ""))
         for hit in result.hits:

@@ -34,6 +34,7 @@ from knowledge.search_service import SearchService
 from storage.blobs import BlobStore
 from storage.catalog import load_documents
 from storage.db import Database
+from storage.profiles import all_profiles
 from storage.reminders import seed_rules
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def build_application(
 
             servers.append(MetricsServer(metrics, probe, config.metrics_port))
             servers[-1].start()
-        search = SearchService(lambda: db.call(load_documents))
+        search = SearchService(lambda: db.call(load_documents), lambda: db.call(all_profiles))
         blobs = BlobStore(config.files_dir, config.allowed_file_types)
         await asyncio.to_thread(blobs.prepare)  # drops partial downloads left by a crash
         services = Services(

@@ -1,14 +1,21 @@
 """Questions: ``/ask 问题`` in groups (or a reply to the bot, or a mention); any text in private.
 
 The answer shows up to 3 indicators with buttons: 详情 (full card), 更多结果 (next page,
-editing the same message). Other modules may add per-result buttons via ``RESULT_ACTIONS``.
+editing the same message). Other modules may add per-result buttons via ``result_actions``.
+An owner's list comes complete in one message; a programme question is answered from the
+profiles; ``我们科还有哪些没报`` lists the asker's unit's unreported indicators of the period.
+When nothing matches well (an honest miss) the reply says so and offers 转给协调人, which
+posts the question to the coordinator groups.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+from html import escape
 
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, MessageEntityType
 from telegram.error import BadRequest
@@ -21,11 +28,15 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.cards import full_card, result_page
-from handlers.deps import Services, get_services
-from handlers.replies import Markup, edit, html, reply
+from handlers.callbacks import button, signed
+from handlers.cards import full_card, result_page, trim
+from handlers.deps import Services, get_services, reporter_of
+from handlers.replies import Markup, edit, html, reply, send
+from knowledge.domain import Role
 from knowledge.search import Hit, SearchResult
 from storage.chats import bound_document
+from storage.progress import document_period, unit_status
+from storage.reminders import coordinator_chat_ids
 
 COMMANDS = [("ask", "查询指标：/ask 执法文书格式谁负责、/ask 李建伟、/ask 12")]
 
@@ -72,15 +83,81 @@ def _keyboard(
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+FORWARD_BUTTON = "转给协调人"
+PENDING_LIMIT = 60
+
+
+def is_miss(result: SearchResult) -> bool:
+    """Nothing answered the question well: offer to send it to the coordinator."""
+    if result.intent == "topic":
+        return result.uncertain or not result.hits
+    return result.programme is not None and not result.programme.lines
+
+
+def _pending_text(session: Session, unit_id: int, document_id: str | None, now: datetime) -> str:
+    """The asker's unit: indicators without a report for the current period."""
+    period = document_period(session, document_id, now)
+    status = unit_status(session, unit_id, period.period, document_id)
+    missing = [line for line in status.lines if line.status is None]
+    head = f"<b>{escape(status.unit)}</b> {escape(period.label)}：共 {len(status.lines)} 项，还有 {len(missing)} 项未报"
+    if not missing:
+        return f"<b>{escape(status.unit)}</b> {escape(period.label)}：{len(status.lines)} 项都已报送。"
+    lines = [head + "："]
+    for line in missing[:PENDING_LIMIT]:
+        role = "" if line.role == Role.LEAD else "（配合）"
+        lines.append(f"⬜ 第{escape(line.number)}项{role} {escape(trim(line.text, 30))}")
+    if len(missing) > PENDING_LIMIT:
+        lines.append(f"……另有 {len(missing) - PENDING_LIMIT} 项")
+    lines.append("报送：/report 编号 已完成 具体情况")
+    return "\n".join(lines)[:4000]
+
+
 async def answer(message: Message, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
     """Search and reply with the first page."""
     services = get_services(context)
     preferred = await services.db.run(bound_document, message.chat.id)
     session = AskSession(question, preferred)
     result = _run(services, session)
+    if result.intent == "pending" and message.from_user is not None:
+        reporter = await reporter_of(services, message.from_user)
+        if reporter.unit_id is not None:
+            text = await services.db.run(_pending_text, reporter.unit_id, preferred, services.clock())
+            await reply(message, Markup(text))
+            return
     text, shown, has_more = result_page(result, 0, _names(services))
-    token = _remember(services, session) if has_more else ""
-    await reply(message, Markup(text), reply_markup=_keyboard(services, result, 0, token, shown, has_more))
+    token = _remember(services, session) if has_more or is_miss(result) else ""
+    markup = _keyboard(services, result, 0, token, shown, has_more)
+    if is_miss(result):
+        rows = list(markup.inline_keyboard) if markup else []
+        rows.append((button(context, message.chat.id, FORWARD_BUTTON, f"fq|{token}"),))
+        markup = InlineKeyboardMarkup(rows)
+    await reply(message, Markup(text), reply_markup=markup)
+
+
+async def _forward(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> None:
+    """转给协调人: post the question to every coordinator group."""
+    query = update.callback_query
+    if query is None:
+        return
+    services = get_services(context)
+    session = services.state.ask_sessions.get(payload.split("|", 1)[1])
+    if session is None:
+        await query.answer("这条问题已过期，请重新提问。", show_alert=True)
+        return
+    chats = await services.db.run(coordinator_chat_ids)
+    if not chats:
+        await query.answer("还没有绑定法规科协调群，请直接联系协调人。", show_alert=True)
+        return
+    asker = update.effective_user.full_name if update.effective_user else "群成员"
+    where = query.message.chat.title if query.message is not None and query.message.chat.title else "私聊"
+    for chat_id in chats:
+        await send(context.bot, chat_id, f"❓ {asker}（{where}）的问题，机器人没有找到答案：\n{session.question}")
+    await query.answer("已转给协调人")
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -165,9 +242,18 @@ async def show_detail(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         services.state.receipts[(sent.chat_id, sent.message_id)] = (int(raw_id), None)
 
 
+_checked_forward = signed(_forward)
+
+
+async def forward_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """转给协调人 (signed button)."""
+    await _checked_forward(update, context)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Register /ask, text questions and the result buttons."""
     app.add_handler(CommandHandler("ask", ask_command))
     app.add_handler(CallbackQueryHandler(more_results, pattern=r"^s\|"))
     app.add_handler(CallbackQueryHandler(show_detail, pattern=r"^d\|"))
+    app.add_handler(CallbackQueryHandler(forward_question, pattern=r"^fq\|"))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, ask_text))

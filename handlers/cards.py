@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from knowledge.model import Owner, ParsedIndicator
+from knowledge.programme import ProgrammeAnswer
 from knowledge.search import Entry, Hit, SearchResult
 
 PAGE_SIZE = 3
@@ -92,10 +93,36 @@ def _scope_line(result: SearchResult, names: dict[str, str]) -> str:
     return "范围：全部文档"
 
 
+PENDING_WITHOUT_UNIT = "要查看本单位本期还有哪些没报，请先用 /join 登记所属单位，然后在群里再问一次（或发送 /status）。"
+NO_PROGRAMME_ANSWER = "文件里没有写明这一点。可以点下方按钮把问题转给协调人。"
+
+
+def programme_text(answer: ProgrammeAnswer) -> str:
+    """A programme answer: per document what it says, with the document's own words as source."""
+    if not answer.lines:
+        return f"📌 <b>{escape(answer.title)}</b>\n{NO_PROGRAMME_ANSWER}"
+    lines = [f"📌 <b>{escape(answer.title)}</b>"]
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for line in answer.lines:
+        grouped.setdefault((line.text, line.source), []).append(line.document)
+    for (text, source), documents in grouped.items():
+        lines.append(f"\n<b>{escape('、'.join(dict.fromkeys(documents)))}</b>：{escape(text)}")
+        if source:
+            lines.append(f"<i>来源：{escape(trim(source, 160))}</i>")
+    text = "\n".join(lines)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
 def result_page(result: SearchResult, page: int, names: dict[str, str]) -> tuple[str, list[Hit], bool]:
     """(HTML text, hits shown, has more) of one page of an answer."""
-    if result.intent == "empty":
+    if result.intent in ("empty", "help"):
         return escape(result.message), [], False
+    if result.intent == "pending":
+        return PENDING_WITHOUT_UNIT, [], False
+    if result.programme is not None:
+        return programme_text(result.programme), [], False
+    if result.uncertain:
+        return _closest_page(result, names), result.hits[:PAGE_SIZE], False
     if not result.hits:
         if result.message:
             text = escape(result.message) + "。"
@@ -125,6 +152,17 @@ def result_page(result: SearchResult, page: int, names: dict[str, str]) -> tuple
     return text, shown, start + size < len(result.hits)
 
 
+def _closest_page(result: SearchResult, names: dict[str, str]) -> str:
+    """An honest miss: nothing matched well; the three closest indicators, marked as such."""
+    head = (
+        f"没有找到与“{escape(result.query)}”明确对应的指标。下面是最接近的 {min(len(result.hits), PAGE_SIZE)} 项，"
+        "供参考；也可以换个说法，或点“转给协调人”。"
+    )
+    cards = [brief_card(i + 1, hit, result.owner_first) for i, hit in enumerate(result.hits[:PAGE_SIZE])]
+    text = head + "\n\n" + "\n\n".join(cards)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
 def _owner_sections(result: SearchResult, names: dict[str, str], text_limit: int) -> list[str]:
     """Lines of an owner's list: per owner (if several), per document, 牵头 then 配合."""
     lines: list[str] = []
@@ -142,7 +180,8 @@ def _owner_sections(result: SearchResult, names: dict[str, str], text_limit: int
                 if text_limit:
                     lines.append(f"{title} {len(group)} 项：")
                     lines += [
-                        f"• {escape(_number_label(h))} {escape(trim(h.entry.indicator.text, text_limit))}" for h in group
+                        f"• {escape(_number_label(h))} {escape(trim(h.entry.indicator.text, text_limit))}"
+                        for h in group
                     ]
                 else:
                     numbers = "、".join(escape(_number_label(h)) for h in group)
@@ -153,8 +192,10 @@ def _owner_sections(result: SearchResult, names: dict[str, str], text_limit: int
 def _number_label(hit: Hit) -> str:
     """``第12项`` / ``党委第5项`` / ``加分项1`` within a document."""
     label = hit.entry.label
-    return label.rsplit(" ", 1)[-1] if not hit.entry.indicator.table or hit.entry.indicator.table == "附加项" else (
-        f"{hit.entry.indicator.table}{label.rsplit(' ', 1)[-1]}"
+    return (
+        label.rsplit(" ", 1)[-1]
+        if not hit.entry.indicator.table or hit.entry.indicator.table == "附加项"
+        else (f"{hit.entry.indicator.table}{label.rsplit(' ', 1)[-1]}")
     )
 
 

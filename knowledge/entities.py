@@ -67,12 +67,17 @@ class EntityMatcher:
         aliases: AliasTable,
         titles: Iterable[str],
     ) -> None:
-        self._names: dict[str, tuple[str, set[Slot], set[str]]] = {}
+        self._names: dict[str, tuple[str, set[Slot], set[str], bool]] = {}  # kind, slots, documents, derived
         owned: dict[str, dict[str, set[str]]] = {}  # unit → document → persons
         for document in documents:
             for item in document.indicators:
                 for owner in item.leads + item.coops:
                     owned.setdefault(owner.unit, {}).setdefault(document.doc_id, set()).update(owner.persons)
+        for words, test in DOCUMENT_NAMES:
+            docs = {d.doc_id for d in documents if test(d)}
+            for word in words:
+                if docs:
+                    self._add(word, "document", set(), docs)
         persons: dict[str, set[str]] = {}
         for unit, by_document in owned.items():
             docs = set(by_document)
@@ -82,6 +87,8 @@ class EntityMatcher:
                     bare = unit.split(")", 1)[-1] if "(" in unit else unit[2:]
                     for prefix in ("县", "区", "县区"):
                         self._add(prefix + bare, "unit", {("unit", unit)}, docs, weak=True)
+                    if len(bare) >= 4:  # 人大常委会人选工委; not 司法局, 法院 (too generic alone)
+                        self._add(bare, "unit", {("unit", unit)}, docs, weak=True)
             for doc_id, names in by_document.items():
                 for name in names:
                     persons.setdefault(name, set()).add(doc_id)
@@ -98,28 +105,22 @@ class EntityMatcher:
         for name in persons:
             self._surnames.setdefault(scan_form(name)[:1], set()).add(("person", name))
         self._titles = sorted({scan_form(t) for t in titles if t}, key=len, reverse=True)
-        for words, test in DOCUMENT_NAMES:
-            docs = {d.doc_id for d in documents if test(d)}
-            for word in words:
-                if docs:
-                    self._add(word, "document", set(), docs)
         self._lengths = sorted({len(k) for k in self._names}, reverse=True)
         self._first = {k[0] for k in self._names}
 
     def _add(self, name: str, kind: str, slots: set[Slot], docs: set[str], *, weak: bool = False) -> None:
+        """Register a name; an exact owner name beats a derived short form and a document hint."""
         key = scan_form(name)
         if len(key) < 2:
             return
         current = self._names.get(key)
-        if current is not None and weak:
-            return  # a derived short form never changes a name that exists
-        if current is None:
-            self._names[key] = (kind, set(slots), set(docs))
-        elif current[0] == kind:
-            current[1].update(slots)
-            current[2].update(docs)
-        elif not weak and current[0] == "document" and kind != "document":
-            self._names[key] = (kind, set(slots), set(docs))  # an owner's own name beats a hint
+        if current is not None and (weak or (current[0] == kind and not current[3])):
+            if not weak and current[0] == kind:
+                current[1].update(slots)
+                current[2].update(docs)
+            return
+        if current is None or current[3] or (current[0] == "document" and kind != "document"):
+            self._names[key] = (kind, set(slots), set(docs), weak)
 
     def _add_short_forms(self, owned: dict[str, dict[str, set[str]]]) -> None:
         """``法律援助工作科`` → ``援助科``, ``法制仲裁科`` → ``法制科``/``仲裁科`` when unambiguous."""
@@ -146,9 +147,11 @@ class EntityMatcher:
                     surface = question[position : position + length]
                     named = self._names.get(surface)
                     if named is not None:
-                        kind, slots, docs = named
+                        kind, slots, docs, _ = named
                         found.append(
-                            Mention(position, position + length, surface, kind, tuple(sorted(slots)), tuple(sorted(docs)))
+                            Mention(
+                                position, position + length, surface, kind, tuple(sorted(slots)), tuple(sorted(docs))
+                            )
                         )
                         position += length
                         break
@@ -169,6 +172,8 @@ class EntityMatcher:
                     continue
                 slots = self._surnames.get(question[start])
                 if slots:
-                    found.append(Mention(start, match.end(), question[start : match.end()], "title", tuple(sorted(slots))))
+                    found.append(
+                        Mention(start, match.end(), question[start : match.end()], "title", tuple(sorted(slots)))
+                    )
                     taken.append((start, match.end()))
         return sorted(found, key=lambda m: m.start)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from knowledge.dictionary import DomainDictionary
 from knowledge.entities import EntityMatcher, Mention, Slot, scan_form
 from knowledge.normalize import half_width, to_simplified
+from knowledge.programme import classify
 
 MAX_QUERY_CHARS = 200
 
@@ -36,7 +37,7 @@ _NUMBER_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], 
 )
 _NUMBER_FILLER_RE = re.compile(
     r"指标|那张表|这张表|那张|这张|表格|表里|表中|表上|表|的|是什么|是啥|什么|内容|第|号|项|条|查询|查|一下|看看|看|"
-    r"请问|里面|里头|里|中|呢|吗|是|写的|写了|讲的|说的|要求|在|那一|那个|这个|一|了|啥|个|说|讲|帮我|我|给"
+    r"请问|里面|里头|里|中|呢|吗|是|写的|写了|讲的|说的|要求|在|那一|那个|这个|一|了|啥|个|说|讲|帮我|我|给|方案|文件|文档|附件"
 )
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_NUMBER_RE = re.compile(r"(?<=第)[一二两三四五六七八九十百零]+|[一二两三四五六七八九十百零]+(?=[项条号])")
@@ -70,7 +71,7 @@ class Query:
     """A question after routing."""
 
     raw: str
-    intent: str  # number | owner | topic | help | empty
+    intent: str  # number | owner | programme | topic | help | empty
     topic: str = ""
     expansions: list[str] = field(default_factory=list)
     owner_first: bool = False
@@ -80,6 +81,9 @@ class Query:
     owners: list[Slot] = field(default_factory=list)
     owner_documents: list[str] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
+    named_documents: list[str] = field(default_factory=list)
+    programme_topic: str = ""
+    scanned: str = ""
     message: str = ""
 
 
@@ -133,6 +137,7 @@ def parse_query(question: str, dictionary: DomainDictionary, entities: EntityMat
         query.intent = "help"
         query.message = HELP_TEXT
         return query
+    query.scanned = scanned
     for phrase in dictionary.owner_phrases:
         if phrase in scanned:
             query.owner_first = True
@@ -146,6 +151,7 @@ def parse_query(question: str, dictionary: DomainDictionary, entities: EntityMat
     for mention in named_documents:
         docs = set(mention.documents)
         documents = docs if documents is None else (documents & docs or documents | docs)
+    query.named_documents = sorted(documents or [])
     if _number_query(query, _without(scanned, sorted(named_documents + owners, key=lambda m: m.start)), documents):
         return query
     if owners:
@@ -160,6 +166,11 @@ def parse_query(question: str, dictionary: DomainDictionary, entities: EntityMat
             query.owner_documents = sorted(owner_docs)
             return query
         query.owners = sorted({slot for m in owners for slot in m.slots})
+    topic = classify(query.scanned)
+    if topic:
+        query.intent = "programme"
+        query.programme_topic = topic
+        return query
     if documents and TABLE_WORDS_RE.search(scanned):
         query.documents = sorted(documents)
         scanned = _without(scanned, named_documents).replace(" ", "")

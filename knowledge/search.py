@@ -27,6 +27,9 @@ from knowledge.intent import Query, parse_query
 from knowledge.model import ParsedDocument, ParsedIndicator
 from knowledge.ngram_index import NgramPostings
 from knowledge.normalize import half_width, to_simplified
+from knowledge.profile import Profile
+from knowledge.programme import PENDING, ProgrammeAnswer
+from knowledge.programme import answer as programme_answer
 
 FIELD_WEIGHTS = {
     "text": 3.0,
@@ -43,6 +46,7 @@ EXPANSION_FACTOR = 0.7
 CANDIDATES = 40
 MIN_COVERAGE = 0.15  # share of the query's weighted grams an answer must contain
 MIN_SCORE = 0.2
+CONFIDENT_SCORE = 0.45  # below this the best hit is offered as "closest", not as the answer
 UNSEEN_FACTOR = 0.5  # how much a gram no indicator has counts against coverage
 FUZZY_SHARE = 0.5  # weight of rapidfuzz partial_ratio against the gram score
 _DROP_RE = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -64,7 +68,9 @@ def normalise_indexed(text: str) -> str:
 
 _CN_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _PERCENT_RE = re.compile(r"百分之([一二两三四五六七八九十百]+)")
-_COUNTED_RE = re.compile(r"(?<![一二两三四五六七八九十])([二两三四五六七八九十][十]?[一二三四五六七八九]?)(?=[次个名人期年天日月份学])")
+_COUNTED_RE = re.compile(
+    r"(?<![一二两三四五六七八九十])([二两三四五六七八九十][十]?[一二三四五六七八九]?)(?=[次个名人期年天日月份学])"
+)
 
 
 def _cn_int(text: str) -> int:
@@ -126,7 +132,7 @@ class SearchResult:
     """What a question resolved to."""
 
     query: str
-    intent: str  # number | owner | topic | empty
+    intent: str  # number | owner | programme | pending | topic | help | empty
     hits: list[Hit] = field(default_factory=list)
     owner_first: bool = False
     scope_documents: list[str] = field(default_factory=list)
@@ -134,6 +140,8 @@ class SearchResult:
     owners: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     message: str = ""
+    programme: ProgrammeAnswer | None = None
+    uncertain: bool = False  # nothing scored well: the hits are only the closest ones
 
     def as_json(self) -> dict[str, object]:
         """The public shape of ``taizhang search --json``."""
@@ -169,11 +177,13 @@ class SearchIndex:
         *,
         dictionary: DomainDictionary | None = None,
         aliases: AliasTable | None = None,
+        profiles: Sequence[Profile] = (),
     ) -> None:
         started = time.perf_counter()
         self.dictionary = dictionary or load_dictionary()
         self.aliases = aliases or load_aliases()
         self.documents = {d.doc_id: d for d in documents}
+        self.profiles = list(profiles)
         self.entries: list[Entry] = [
             Entry(d.doc_id, d.short_name or d.doc_id, d.kind, d.issuer, item)
             for d in documents
@@ -246,6 +256,8 @@ class SearchIndex:
             scope = set(query.documents) & scope if scope else set(query.documents)
         if query.intent == "number":
             return self._by_number(query, result, scope, preferred_document, limit)
+        if query.intent == "programme":
+            return self._programme(query, result, scope, preferred_document)
         if query.intent == "owner":
             owner_scope = set(query.owner_documents) & scope if scope else set(query.owner_documents)
             result.owners = [name for _, name in query.owners]
@@ -265,6 +277,25 @@ class SearchIndex:
         result.scope_documents = sorted(scope) if scope else sorted(self.documents)
         if not result.hits:
             result.suggestions = self.suggest(query.topic)
+        elif result.hits[0].score < CONFIDENT_SCORE:
+            result.uncertain = True
+            result.hits = result.hits[:3]
+        return result
+
+    def _programme(
+        self, query: Query, result: SearchResult, scope: set[str] | None, preferred: str | None
+    ) -> SearchResult:
+        """A question about the programme: the profiles' answer (or ``pending`` for the handler)."""
+        if query.programme_topic == PENDING:
+            result.intent = PENDING
+            return result
+        wanted = sorted(scope) if scope else query.named_documents
+        answer = programme_answer(query.programme_topic, query.scanned, self.profiles, self.documents, wanted)
+        if preferred and not wanted:
+            name = self.documents[preferred].short_name if preferred in self.documents else ""
+            answer.lines.sort(key=lambda line: line.document != name)
+        result.programme = answer
+        result.scope_documents = wanted
         return result
 
     def _rewrite(self, topic: str) -> tuple[str, list[str]]:

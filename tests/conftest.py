@@ -118,10 +118,11 @@ def seeded_index(seeded_db_url: str) -> object:
     """A search index over the bundled documents as stored (canonical units, ids)."""
     from knowledge.search import SearchIndex
     from storage.catalog import load_documents
+    from storage.profiles import all_profiles
 
     db = Database(seeded_db_url)
     try:
-        return SearchIndex(db.call(load_documents))
+        return SearchIndex(db.call(load_documents), profiles=db.call(all_profiles))
     finally:
         db.dispose()
 

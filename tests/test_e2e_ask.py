@@ -60,8 +60,10 @@ async def test_detail_button_sends_the_full_card(sandbox: BotApiSandbox, seeded_
 async def test_person_lists_all_indicators(sandbox: BotApiSandbox, seeded_bot: object) -> None:
     sandbox.send_text(GROUP, MEMBER, "/ask 李建伟")
     [reply] = await replies(sandbox, GROUP["id"])
-    assert reply.text.startswith("👤 <b>李建伟</b> 负责的指标：牵头 11 项，配合 0 项（第 1–11 项）")
-    assert reply.text.count("• 濮阳司法局责任分工表") == 11
+    assert reply.text.startswith(
+        "👤 <b>李建伟</b> 负责的指标共 11 项：牵头 11 项，配合 0 项\n\n<b>濮阳司法局责任分工表</b>\n牵头 11 项：\n• 第7项 "
+    )
+    assert reply.text.count("\n• 第") == 11
     assert reply.buttons == []
 
 

@@ -12,6 +12,7 @@ from bot.app import build_application, running
 from bot.config import Config
 from bot.sandbox import BotApiSandbox, Fault
 from handlers.common import help_text
+from knowledge.intent import HELP_TEXT
 
 USER = BotApiSandbox.user(1001, "张三")
 OTHER = BotApiSandbox.user(2002, "李四")
@@ -95,7 +96,10 @@ async def test_unknown_command(sandbox: BotApiSandbox, bot_app: object) -> None:
 async def test_plain_text_in_private_is_a_question(sandbox: BotApiSandbox, bot_app: object) -> None:
     sandbox.send_text(sandbox.private_chat(USER), USER, "<b>你好</b>")
     [reply] = await wait_messages(sandbox, USER["id"])
-    assert reply.text.startswith("没有找到与“你好”相关的指标。")  # markup stripped, no tables yet
+    assert reply.text == HELP_TEXT  # markup stripped; a greeting gets the short help, not a search miss
+    sandbox.send_text(sandbox.private_chat(USER), USER, "<i>执法记录仪</i>")
+    [_, reply] = await wait_messages(sandbox, USER["id"], count=2)
+    assert reply.text.startswith("没有找到与“执法记录仪”相关的指标。")  # no tables yet
 
 
 async def test_malformed_update_does_not_stop_the_bot(sandbox: BotApiSandbox, bot_app: object) -> None:

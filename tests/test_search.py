@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from handlers.cards import result_page
 from knowledge.evaluation import (
     baseline_ranker,
     engine_ranker,
@@ -13,7 +15,7 @@ from knowledge.evaluation import (
     gold_count,
     load_queries,
 )
-from knowledge.search import SearchIndex
+from knowledge.search import SearchIndex, SearchResult
 
 QUERIES = load_queries(Path(__file__).parent / "data" / "queries.tsv")
 
@@ -36,8 +38,14 @@ def test_query_set_is_big_and_every_label_resolves(seeded_index: SearchIndex) ->
     assert unresolved == []
 
 
+def reply_of(index: SearchIndex) -> Callable[[SearchResult], str]:
+    """The text the bot sends for a result (handlers.cards)."""
+    names = {doc_id: doc.short_name or doc_id for doc_id, doc in index.documents.items()}
+    return lambda result: result_page(result, 0, names)[0]
+
+
 def test_top3_hit_rate_is_at_least_090(seeded_index: SearchIndex) -> None:
-    scores = evaluate(seeded_index, QUERIES, engine_ranker(seeded_index))
+    scores = evaluate(seeded_index, QUERIES, engine_ranker(seeded_index, reply_of(seeded_index)))
     overall = scores["all"].summary()
     assert overall["top3"] >= 0.90, {k: v.summary() for k, v in scores.items()}
     for kind in ("number", "person", "unit"):
@@ -45,7 +53,7 @@ def test_top3_hit_rate_is_at_least_090(seeded_index: SearchIndex) -> None:
 
 
 def test_engine_beats_plain_rapidfuzz(seeded_index: SearchIndex) -> None:
-    ours = evaluate(seeded_index, QUERIES, engine_ranker(seeded_index))["all"].summary()
+    ours = evaluate(seeded_index, QUERIES, engine_ranker(seeded_index, reply_of(seeded_index)))["all"].summary()
     baseline = evaluate(seeded_index, QUERIES, baseline_ranker(seeded_index))["all"].summary()
     assert ours["mrr5"] > baseline["mrr5"] + 0.1
 
@@ -133,8 +141,15 @@ def test_long_latin_html_and_traditional_input(seeded_index: SearchIndex) -> Non
 
 
 def test_no_result_suggests_headings(seeded_index: SearchIndex) -> None:
-    result = seeded_index.search("航天发射场建设")
+    result = seeded_index.search("hello world")
     assert result.hits == [] and len(result.suggestions) == 3
+
+
+def test_honest_miss_offers_the_three_closest(seeded_index: SearchIndex) -> None:
+    result = seeded_index.search("航天发射场建设")
+    assert result.intent == "topic" and result.uncertain and 1 <= len(result.hits) <= 3
+    text = reply_of(seeded_index)(result)
+    assert text.startswith("没有找到与“航天发射场建设”明确对应的指标。下面是最接近的")
 
 
 def test_json_shape(seeded_index: SearchIndex) -> None:
