@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 documents = read_document_file(
                     path, document_id=args.document_id, max_bytes=config.import_max_bytes, limits=config.import_limits
                 )
-                now = datetime.now(UTC)
+                now = datetime.now(config.timezone)  # the import day is a local day
                 with database.session_scope() as session:
                     reports = [import_document(session, d, now=now, replace=args.replace) for d in documents]
             except RemovalsNeedConfirmation as exc:
@@ -80,6 +80,8 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         return 1
     for document in documents:
         for item in document.indicators:
+            if args.unassigned and not item.unassigned:
+                continue
             if args.json:
                 print(json.dumps(item.as_json(document.doc_id), ensure_ascii=False))
             else:
@@ -296,6 +298,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ind.add_argument("--document", help="只列这个文档")
     ind.add_argument("--json", action="store_true", help="每行一个 JSON 对象")
     ind.add_argument("--summary", action="store_true", help="每个文档的指标、单位、责任人数量（Markdown 表）")
+    ind.add_argument("--unassigned", action="store_true", help="只列没有责任单位（未分配）的指标")
     ind.set_defaults(func=cmd_indicators)
 
     search = sub.add_parser("search", help="像机器人一样查询指标")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from telegram import Update
 
-from bot import admin
+from bot import admin, profile_cli
 from bot.app import build_application, watch_webhook
 from bot.config import ConfigError, load_config
 from bot.logging_setup import configure_logging
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     admin.register,
+    profile_cli.register,
 ]
 
 

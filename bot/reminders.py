@@ -26,6 +26,7 @@ from knowledge.reminders import OVERDUE, UNIT, ChatSpec, Occurrence, RuleSpec, p
 from knowledge.workdays import WorkCalendar, weekday_name
 from storage.db import Database
 from storage.models import ChatBinding, ReminderRule
+from storage.profiles import load_profile, programme_deadlines
 from storage.reminders import (
     calendar_overrides,
     claim,
@@ -73,13 +74,16 @@ def chat_specs(session: Session) -> list[ChatSpec]:
 
 
 def planned(db: Database, start: datetime, end: datetime) -> tuple[list[Occurrence], WorkCalendar]:
-    """The plan for a window, from the current rules, bindings and calendar overrides."""
+    """The plan for a window: the profiles' deadlines, the rules, bindings and calendar overrides."""
+    # Deadlines are read a little beyond the window: reminders go out days before a deadline.
+    first, last = start.date() - timedelta(days=20), end.date() + timedelta(days=45)
     with db.session_scope() as session:
         rules, chats, overrides = rule_specs(session), chat_specs(session), calendar_overrides(session)
+        deadlines, unit_ids = programme_deadlines(session, first, last)
     calendar = WorkCalendar(overrides)
     tz = start.tzinfo
     assert tz is not None
-    return plan(rules, chats, calendar, start, end, tz), calendar  # type: ignore[arg-type]
+    return plan(rules, chats, calendar, start, end, tz, deadlines, unit_ids), calendar  # type: ignore[arg-type]
 
 
 def _deadline_text(occurrence: Occurrence) -> str:
@@ -91,17 +95,25 @@ def _period_text(period: str) -> str:
     return f"{year}年{int(month)}月"
 
 
+def _lead_only(session: Session, occurrence: Occurrence) -> bool:
+    """Whether only lead units report in the occurrence's programme (000: cooperating units do not)."""
+    profile = load_profile(session, occurrence.document_id) if occurrence.document_id else None
+    return profile is not None and not profile.reports_for(False)
+
+
 def compose(session: Session, occurrence: Occurrence) -> str | None:
     """The Chinese HTML text of a reminder; None when there is nothing to remind of."""
     title = escape(occurrence.title or "报送")
     if occurrence.audience == UNIT:
         if occurrence.unit_id is None:
             return None
-        progress = unit_progress(session, occurrence.unit_id, occurrence.period, occurrence.document_id)
+        progress = unit_progress(
+            session, occurrence.unit_id, occurrence.period, occurrence.document_id, _lead_only(session, occurrence)
+        )
         mentions = " ".join(
             f'<a href="tg://user?id={uid}">{escape(name or str(uid))}</a>' for uid, name in progress.member_links
         )
-        if occurrence.rule_kind == "one_off":
+        if occurrence.rule_kind in ("one_off", "dated"):
             return f"⏰ <b>提醒</b>：{title}截止 {_deadline_text(occurrence)}。{(' ' + mentions) if mentions else ''}"
         if not progress.missing_numbers:
             return None
@@ -113,8 +125,9 @@ def compose(session: Session, occurrence: Occurrence) -> str | None:
             f"{escape(progress.unit)}尚未报送 {missing_count} 项（共 {progress.owned} 项）：第{numbers}项\n"
             f"发送 /report 编号 已完成 具体情况，或 /report 逐项填报。{(chr(10) + mentions) if mentions else ''}"
         )
-    rows = [unit_progress(session, unit_id, occurrence.period, occurrence.document_id)
-            for unit_id in units_of_document(session, occurrence.document_id)]  # fmt: skip
+    lead_only = _lead_only(session, occurrence)
+    rows = [unit_progress(session, unit_id, occurrence.period, occurrence.document_id, lead_only)
+            for unit_id in units_of_document(session, occurrence.document_id, lead_only)]  # fmt: skip
     rows = [r for r in rows if r.owned]
     missing = [r for r in rows if r.missing_numbers]
     period = _period_text(occurrence.period)

@@ -19,6 +19,7 @@ MODULE_NAMES: tuple[str, ...] = (
     "handlers.report",
     "handlers.evidence",
     "handlers.deadlines",
+    "handlers.rules",
     "handlers.exports",
     "handlers.ask",
     "handlers.fallback",

@@ -56,3 +56,4 @@ class RuleKind(enum.StrEnum):
     MONTHLY_UNIT = "monthly_unit"
     MONTHLY_COORDINATOR = "monthly_coordinator"
     ONE_OFF = "one_off"
+    DATED = "dated"  # a programme's dated deadlines from its profile: one-offs, phases, milestones

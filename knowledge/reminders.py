@@ -7,11 +7,22 @@ a restart, or a second process, can never send one twice.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from knowledge.schedule import day_in_month, previous_month
+from knowledge.schedule import (
+    MILESTONE,
+    ONE_OFF,
+    PHASE,
+    REPORT,
+    SUMMARY,
+    Deadline,
+    month_of,
+    monthly_deadlines,
+)
 from knowledge.workdays import WorkCalendar
 
 UNIT = "unit"
@@ -83,24 +94,38 @@ class Occurrence:
         }
 
 
-def _deadlines(rule: RuleSpec, start: date, end: date) -> list[date]:
-    if rule.kind == "one_off":
-        return [rule.due_date] if rule.due_date else []
-    if not rule.day_of_month:
-        return []
-    found = []
+RULE_DEADLINE_KINDS = {
+    "monthly_unit": (REPORT,),
+    "monthly_coordinator": (SUMMARY,),
+    "dated": (ONE_OFF, PHASE, MILESTONE),
+}
+
+
+def _deadlines(rule: RuleSpec, deadlines: Sequence[Deadline], start: date, end: date) -> list[Deadline]:
+    """The deadlines a rule reminds of: its programme's (from the profile), or its own date/day."""
     # Reminders run up to two weeks before and a few days after a deadline: widen the window.
     first, last = start - timedelta(days=20), end + timedelta(days=45)
-    year, month = first.year, first.month
-    while date(year, month, 1) <= last:
-        deadline = day_in_month(year, month, rule.day_of_month)
-        if first <= deadline <= last:
-            found.append(deadline)
-        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
-    return found
+    if rule.kind == "one_off":
+        due = rule.due_date
+        return [Deadline(rule.document_id or "", due, ONE_OFF, rule.title, month_of(due))] if due else []
+    if rule.document_id:
+        kinds = RULE_DEADLINE_KINDS.get(rule.kind, ())
+        return [d for d in deadlines if d.document == rule.document_id and d.kind in kinds and first <= d.date <= last]
+    if rule.day_of_month and rule.kind in ("monthly_unit", "monthly_coordinator"):  # a rule bound to no programme
+        kind = REPORT if rule.kind == "monthly_unit" else SUMMARY
+        return [Deadline("", d, kind, rule.title, p) for d, p in monthly_deadlines(rule.day_of_month, first, last)]
+    return []
 
 
-def _chats_for(rule: RuleSpec, chats: list[ChatSpec], audience: str) -> list[ChatSpec]:
+def _key(audience: str, deadline: Deadline, day: date | None) -> str:
+    """The send-log key of an occurrence; dated deadlines add a digest of the title (several may share a day)."""
+    base = f"{audience}:{deadline.date.isoformat()}" + (f":{day.isoformat()}" if day else "")
+    if deadline.kind in (REPORT, SUMMARY):
+        return base
+    return f"{base}:{hashlib.sha1(deadline.title.encode()).hexdigest()[:10]}"
+
+
+def _chats_for(rule: RuleSpec, chats: list[ChatSpec], audience: str, targets: set[int] | None) -> list[ChatSpec]:
     wanted = UNIT if audience == UNIT else COORDINATOR
     result = []
     for chat in chats:
@@ -109,6 +134,8 @@ def _chats_for(rule: RuleSpec, chats: list[ChatSpec], audience: str) -> list[Cha
         if rule.document_id and chat.document_id and chat.document_id != rule.document_id:
             continue
         if audience == UNIT and rule.target_unit_ids and chat.unit_id not in rule.target_unit_ids:
+            continue
+        if audience == UNIT and targets is not None and chat.unit_id not in targets:
             continue
         result.append(chat)
     return result
@@ -121,25 +148,35 @@ def plan(
     start: datetime,
     end: datetime,
     timezone: ZoneInfo,
+    deadlines: Sequence[Deadline] = (),
+    unit_ids: Mapping[str, int] | None = None,
 ) -> list[Occurrence]:
-    """Every reminder due in ``[start, end]`` (both aware datetimes), sorted by time."""
+    """Every reminder due in ``[start, end]`` (both aware datetimes), sorted by time.
+
+    ``deadlines`` are the programmes' deadlines from ``knowledge.schedule.deadlines`` (the only
+    source of a programme's dates); ``unit_ids`` maps their unit names to ids, so a unit group
+    is reminded only of deadlines its unit must meet.
+    """
     occurrences: list[Occurrence] = []
     for rule in rules:
         hour, minute = (int(p) for p in rule.remind_time.split(":"))
         at = time(hour, minute)
-        for deadline in _deadlines(rule, start.date(), end.date()):
-            period = previous_month(deadline) if rule.kind != "one_off" else deadline.strftime("%Y-%m")
+        for deadline in _deadlines(rule, deadlines, start.date(), end.date()):
             audience = COORDINATOR if rule.kind == "monthly_coordinator" else UNIT
-            days = {calendar.working_days_before(deadline, n): n for n in sorted(set(rule.working_days_before))}
-            slots = [(day, f"{audience}:{deadline.isoformat()}:{day.isoformat()}", audience) for day in days]
-            morning = calendar.working_days_before(deadline, 0)
-            if rule.overdue_notice and rule.kind != "monthly_coordinator":
-                slots.append((calendar.next_workday_after(deadline), f"overdue:{deadline.isoformat()}", OVERDUE))
+            days = {calendar.working_days_before(deadline.date, n): n for n in sorted(set(rule.working_days_before))}
+            slots = [(day, _key(audience, deadline, day), audience) for day in days]
+            morning = calendar.working_days_before(deadline.date, 0)
+            if rule.overdue_notice and rule.kind in ("monthly_unit", "one_off"):
+                slots.append((calendar.next_workday_after(deadline.date), _key(OVERDUE, deadline, None), OVERDUE))
+            targets = None
+            if rule.document_id and unit_ids is not None and deadline.units:
+                targets = {unit_ids[name] for name in deadline.units if name in unit_ids}
+            title = deadline.title if rule.kind == "dated" else rule.title
             for day, key, kind in slots:
                 when = datetime.combine(day, at, tzinfo=timezone)
                 if not start <= when <= end:
                     continue
-                for chat in _chats_for(rule, chats, kind):
+                for chat in _chats_for(rule, chats, kind, targets):
                     occurrences.append(
                         Occurrence(
                             when,
@@ -147,9 +184,9 @@ def plan(
                             key,
                             chat.chat_id,
                             kind,
-                            deadline,
-                            period,
-                            rule.title,
+                            deadline.date,
+                            deadline.period,
+                            title,
                             chat.unit_id,
                             rule.document_id,
                             rule.kind,

@@ -20,6 +20,7 @@ from knowledge.model import Owner, ParsedDocument, ParsedIndicator
 from knowledge.profile import Profile
 from knowledge.profile_edit import describe, reapply_edits
 from knowledge.profile_reader import read_profile
+from knowledge.units import clean_indicator_owners
 from storage.models import (
     Assignment,
     Attachment,
@@ -147,6 +148,7 @@ def import_document(
     }
     seen: set[tuple[str, str]] = set()
     for position, item in enumerate(parsed.indicators):
+        clean_indicator_owners(item)
         item.leads = _canonical_owners(item.leads, doc_id, aliases)
         item.coops = _canonical_owners(item.coops, doc_id, aliases)
         slot = (item.table, item.key)

@@ -6,11 +6,14 @@ Persistence only: what a profile says and how a value is set are decided in
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.profile import Profile
 from knowledge.profile_reader import profile_from_rules
+from knowledge.schedule import Deadline, deadlines
 from storage.models import Assignment, Document, Indicator, Role, Unit
 
 
@@ -67,3 +70,26 @@ def document_unit_roles(session: Session, document_id: str) -> list[tuple[int, s
 def reporting_unit_names(session: Session, profile: Profile) -> list[str]:
     """Names of the units that must report under the profile's who-reports rule."""
     return [name for _, name, lead in document_unit_roles(session, profile.document_id) if profile.reports_for(lead)]
+
+
+def programme_deadlines(
+    session: Session, start: date, end: date, document_id: str | None = None
+) -> tuple[list[Deadline], dict[str, int]]:
+    """Every deadline the stored profiles produce in ``[start, end]`` (``knowledge.schedule.deadlines``),
+    with a unit name → id map of the units they name."""
+    found: list[Deadline] = []
+    unit_ids: dict[str, int] = {}
+    for profile in all_profiles(session, document_id):
+        roles = document_unit_roles(session, profile.document_id)
+        unit_ids.update({name: unit_id for unit_id, name, _ in roles})
+        reporting = [name for _, name, lead in roles if profile.reports_for(lead)]
+        found += deadlines(profile, start, end, reporting)
+    return sorted(found, key=lambda d: (d.date, d.document, d.kind, d.title)), unit_ids
+
+
+def find_document_id(session: Session, text: str) -> str | None:
+    """A document id from its full id or a unique prefix (``001`` → ``001_4c05958a6f6fc4a3``)."""
+    if session.get(Document, text) is not None:
+        return text
+    matches = list(session.scalars(select(Document.id).where(Document.id.startswith(text, autoescape=True))))
+    return matches[0] if len(matches) == 1 else None

@@ -9,6 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from knowledge.profile import Profile
+from knowledge.profile_edit import apply_edit
+from knowledge.schedule import all_deadlines
 from storage.models import (
     Assignment,
     CalendarDay,
@@ -21,33 +24,68 @@ from storage.models import (
     ProgressReport,
     ReminderLog,
     ReminderRule,
+    Role,
     RuleKind,
     Unit,
 )
+from storage.profiles import load_profile, profile_of, save_profile
 from storage.progress import ReportError
 
-DEFAULT_COORDINATOR_DAY = 5
+RULE_TITLES = {
+    RuleKind.MONTHLY_UNIT: "月度进展报送",
+    RuleKind.MONTHLY_COORDINATOR: "汇总上报",
+    RuleKind.DATED: "截止日期",
+}
+
+
+def _wanted_kinds(profile: Profile) -> set[RuleKind]:
+    """Which reminder rules a profile calls for (nothing the document does not state)."""
+    wanted = set()
+    if profile.monthly and profile.monthly.report_day:
+        wanted.add(RuleKind.MONTHLY_UNIT)
+    if profile.monthly and profile.monthly.coordinator_day:
+        wanted.add(RuleKind.MONTHLY_COORDINATOR)
+    if all_deadlines(profile):
+        wanted.add(RuleKind.DATED)
+    return wanted
 
 
 def seed_rules(session: Session, now: datetime) -> int:
-    """Create monthly rules from each document's own reporting rule (once per document)."""
+    """Keep each document's reminder rules in step with its profile; returns how many were created.
+
+    A rule holds only how to remind (days before, time, ledger); the dates come from the
+    profile through ``knowledge.schedule``. A rule the profile no longer calls for is deactivated.
+    """
     created = 0
-    for document in session.scalars(select(Document)):
-        if session.scalar(select(ReminderRule.id).where(ReminderRule.document_id == document.id).limit(1)):
-            continue
-        monthly = [r for r in document.reporting_rules or [] if isinstance(r, dict) and "day" in r]
-        unit_days = [int(r["day"]) for r in monthly if r.get("kind") == "monthly_unit"]
-        coordinator_days = [int(r["day"]) for r in monthly if r.get("kind") == "monthly_coordinator"]
-        if not unit_days:
-            continue
-        session.add(ReminderRule(document_id=document.id, kind=RuleKind.MONTHLY_UNIT, day_of_month=unit_days[0],
-                                 title="月度进展报送", remind_working_days_before=[2, 0], source="文档",
-                                 created_at=now))  # fmt: skip
-        session.add(ReminderRule(document_id=document.id, kind=RuleKind.MONTHLY_COORDINATOR,
-                                 day_of_month=coordinator_days[0] if coordinator_days else DEFAULT_COORDINATOR_DAY,
-                                 title="汇总上报", remind_working_days_before=[2, 0], overdue_notice=False,
-                                 attach_ledger=True, source="文档", created_at=now))  # fmt: skip
-        created += 2
+    for document in session.scalars(select(Document).order_by(Document.id)):
+        profile = profile_of(document)
+        wanted = _wanted_kinds(profile)
+        rules = session.scalars(
+            select(ReminderRule).where(
+                ReminderRule.document_id == document.id,
+                ReminderRule.active.is_(True),
+                ReminderRule.kind.in_([RuleKind.MONTHLY_UNIT, RuleKind.MONTHLY_COORDINATOR, RuleKind.DATED]),
+            )
+        ).all()
+        present = {rule.kind: rule for rule in rules}
+        for rule in rules:
+            if rule.kind not in wanted:
+                rule.active = False
+        for kind in [k for k in RULE_TITLES if k in wanted and k not in present]:
+            coordinator = kind == RuleKind.MONTHLY_COORDINATOR
+            rule = ReminderRule(document_id=document.id, kind=kind, title=RULE_TITLES[kind],
+                                remind_working_days_before=[2, 0], overdue_notice=kind == RuleKind.MONTHLY_UNIT,
+                                attach_ledger=coordinator, source="文档", created_at=now)  # fmt: skip
+            session.add(rule)
+            present[kind] = rule
+            created += 1
+        monthly = profile.monthly
+        for kind, day in (
+            (RuleKind.MONTHLY_UNIT, monthly.report_day if monthly else None),
+            (RuleKind.MONTHLY_COORDINATOR, monthly.coordinator_day if monthly else None),
+        ):
+            if kind in present and present[kind].day_of_month != day:
+                present[kind].day_of_month = day  # shown by /deadline list; the date itself comes from the profile
     session.flush()
     return created
 
@@ -109,8 +147,10 @@ class UnitProgress:
     member_links: list[tuple[int, str]] = field(default_factory=list)
 
 
-def unit_progress(session: Session, unit_id: int, period: str, document_id: str | None) -> UnitProgress:
-    """Which of the unit's lead/cooperating indicators still lack a report for ``period``."""
+def unit_progress(
+    session: Session, unit_id: int, period: str, document_id: str | None, lead_only: bool = False
+) -> UnitProgress:
+    """Which of the unit's indicators (led only, when only leads report) still lack a report for ``period``."""
     unit = session.get(Unit, unit_id)
     query = (
         select(Indicator.id, Indicator.number)
@@ -119,6 +159,8 @@ def unit_progress(session: Session, unit_id: int, period: str, document_id: str 
         .distinct()
         .order_by(Indicator.number)
     )
+    if lead_only:
+        query = query.where(Assignment.role == Role.LEAD)
     if document_id:
         query = query.where(Indicator.document_id == document_id)
     owned = list(session.execute(query).all())
@@ -145,9 +187,11 @@ def unit_progress(session: Session, unit_id: int, period: str, document_id: str 
     )
 
 
-def units_of_document(session: Session, document_id: str | None) -> list[int]:
-    """Units that own indicators (in one document, or anywhere)."""
+def units_of_document(session: Session, document_id: str | None, lead_only: bool = False) -> list[int]:
+    """Units that own (or, ``lead_only``, lead) indicators in one document or anywhere."""
     query = select(Assignment.unit_id).distinct()
+    if lead_only:
+        query = query.where(Assignment.role == Role.LEAD)
     if document_id:
         query = query.join(Indicator, Indicator.id == Assignment.indicator_id).where(
             Indicator.document_id == document_id
@@ -155,20 +199,57 @@ def units_of_document(session: Session, document_id: str | None) -> list[int]:
     return sorted(set(session.scalars(query)))
 
 
+def edit_profile(session: Session, document_id: str, key: str, value: str, now: datetime) -> str:
+    """Change one profile value (``/rules set``, ``taizhang profile set``) and re-seed the reminder rules."""
+    profile = load_profile(session, document_id)
+    if profile is None:
+        raise ReportError(f"没有编号为 {document_id} 的文档")
+    done = apply_edit(profile, key, value, now.date())
+    save_profile(session, profile)
+    seed_rules(session, now)
+    return done
+
+
+def _document_rule(session: Session, document_id: str, kind: RuleKind) -> ReminderRule | None:
+    return session.scalars(
+        select(ReminderRule).where(
+            ReminderRule.document_id == document_id, ReminderRule.kind == kind, ReminderRule.active.is_(True)
+        )
+    ).first()
+
+
 def add_one_off(
     session: Session, *, due: date, title: str, unit_names: list[str], document_id: str | None, now: datetime
 ) -> ReminderRule:
-    """``/deadline add``: a one-off deadline, optionally for some units only."""
+    """``/deadline add``: a one-off deadline, optionally for some units only.
+
+    In a programme's chat it goes into the programme's profile (so lateness, ``taizhang deadlines``
+    and reminders all see it); elsewhere it is a stand-alone reminder for every unit group.
+    """
     from storage.progress import find_unit
 
     if due < now.date():
         raise ReportError(f"{due:%Y-%m-%d} 已经过去，不能设为截止日期")
-    unit_ids = []
+    units = []
     for name in unit_names:
         unit = find_unit(session, name)
         if unit is None:
             raise ReportError(f"找不到单位“{name}”")
-        unit_ids.append(unit.id)
+        units.append(unit)
+    if document_id:
+        profile = load_profile(session, document_id)
+        if profile is not None:
+            names = [u.name for u in units]
+            if not any(d.due == due and d.title == title[:200] and d.units == names for d in profile.one_offs):
+                # (a retry, or a replayed update, of the same command adds nothing new)
+                apply_edit(profile, "one_off.add", f"{due.isoformat()} {title[:200]}", now.date())
+                profile.one_offs[-1].units = names
+                save_profile(session, profile)
+            seed_rules(session, now)
+            rule = _document_rule(session, document_id, RuleKind.DATED)
+            assert rule is not None
+            return rule
+    unit_ids = [u.id for u in units]
     same = session.scalar(
         select(ReminderRule).where(
             ReminderRule.active.is_(True),
@@ -193,11 +274,16 @@ def list_rules(session: Session) -> list[ReminderRule]:
     return list(session.scalars(select(ReminderRule).where(ReminderRule.active.is_(True)).order_by(ReminderRule.id)))
 
 
-def remove_rule(session: Session, rule_id: int) -> ReminderRule:
-    """Deactivate a rule (its send log stays)."""
+def remove_rule(session: Session, rule_id: int, now: datetime) -> ReminderRule:
+    """Deactivate a rule (its send log stays); a programme's monthly rule is removed from its profile."""
     rule = session.get(ReminderRule, rule_id)
     if rule is None or not rule.active:
         raise ReportError(f"没有编号为 {rule_id} 的提醒规则（/deadline list 查看）")
+    if rule.document_id and rule.kind == RuleKind.DATED:
+        raise ReportError("这条规则提醒的是文档里的各个截止日期；删除某一个请发送 /deadline remove 日期")
+    if rule.document_id and rule.kind in (RuleKind.MONTHLY_UNIT, RuleKind.MONTHLY_COORDINATOR):
+        key = "monthly.report_day" if rule.kind == RuleKind.MONTHLY_UNIT else "monthly.coordinator_day"
+        edit_profile(session, rule.document_id, key, "none", now)
     rule.active = False
     return rule
 
@@ -213,19 +299,24 @@ def coordinator_chat_ids(session: Session) -> list[int]:
 def set_monthly_day(
     session: Session, document_id: str | None, coordinator: bool, day: int, now: datetime
 ) -> ReminderRule:
-    """Change (or create) the monthly unit or coordinator deadline day of a programme."""
+    """Change the monthly unit or coordinator day of a programme: in its profile, so lateness follows too."""
     if not 1 <= day <= 31:
         raise ReportError(f"{day} 不是有效的日期（1–31；小月会自动提前到月底）")
     kind = RuleKind.MONTHLY_COORDINATOR if coordinator else RuleKind.MONTHLY_UNIT
-    query = select(ReminderRule).where(ReminderRule.kind == kind, ReminderRule.active.is_(True))
-    query = (
-        query.where(ReminderRule.document_id == document_id)
-        if document_id
-        else query.where(ReminderRule.document_id.is_(None))
-    )
-    rule = session.scalars(query).first()
+    if document_id:
+        edit_profile(session, document_id, "monthly.coordinator_day" if coordinator else "monthly.report_day",
+                     str(day), now)  # fmt: skip
+        rule = _document_rule(session, document_id, kind)
+        assert rule is not None
+        return rule
+    # A chat bound to no programme: a stand-alone monthly reminder (no programme's lateness to follow).
+    rule = session.scalars(
+        select(ReminderRule).where(
+            ReminderRule.kind == kind, ReminderRule.active.is_(True), ReminderRule.document_id.is_(None)
+        )
+    ).first()
     if rule is None:
-        rule = ReminderRule(kind=kind, document_id=document_id, title="汇总上报" if coordinator else "月度进展报送",
+        rule = ReminderRule(kind=kind, document_id=None, title=RULE_TITLES[kind],
                             remind_working_days_before=[2, 0], overdue_notice=not coordinator, source="协调人",
                             created_at=now)  # fmt: skip
         session.add(rule)

@@ -31,7 +31,8 @@ EXPECTED_HELP = (
     "/status — 本单位本期报送情况（协调人可 /status 单位）\n"
     "/history — 某项指标的全部报送记录：/history 31\n"
     "/files — 查看并重发某项指标本期的佐证材料：/files 31\n"
-    "/deadline — 截止日期（协调人）：/deadline add 2026-12-10 自查报告 [单位…]、list、remove 编号、day 3\n"
+    "/deadline — 截止日期（协调人）：/deadline add 10月28日 自查报告 [单位…]、list、remove 编号|日期、day 3\n"
+    "/rules — 报送规则：/rules [文档]（每月几号前报、报给谁、阶段、状态、材料要求、联系人）\n"
     "/export — 导出工作台账 xlsx：/export [2026-10] [单位]\n"
     "/bundle — 打包佐证材料 zip：/bundle [2026-10] [指标编号]\n"
     "/ask — 查询指标：/ask 执法文书格式谁负责、/ask 李建伟、/ask 12\n"
@@ -61,7 +62,7 @@ async def test_help_with_bot_name_in_group(sandbox: BotApiSandbox, bot_app: obje
 
 async def test_commands_are_published_at_start(sandbox: BotApiSandbox, bot_app: object) -> None:
     assert [c["command"] for c in sandbox.commands] == [
-        "start", "help", "import", "join", "bind", "addmember", "webhook", "report", "status", "history", "files", "deadline", "export", "bundle", "ask",
+        "start", "help", "import", "join", "bind", "addmember", "webhook", "report", "status", "history", "files", "deadline", "rules", "export", "bundle", "ask",
     ]  # fmt: skip
     assert sandbox.commands[0]["description"] == "开始使用台账助手"
 

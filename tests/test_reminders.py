@@ -14,6 +14,8 @@ from bot.config import load_config
 from bot.reminders import tick
 from bot.sandbox import BotApiSandbox
 from handlers.deps import SERVICES_KEY, Services
+from knowledge import schedule
+from knowledge.profile import Monthly, Profile
 from knowledge.reminders import ChatSpec, RuleSpec, plan
 from knowledge.workdays import WorkCalendar
 from storage.db import Database
@@ -35,7 +37,9 @@ def test_october_holiday_moves_reminders_to_september() -> None:
         RuleSpec(2, "monthly_coordinator", "doc", day_of_month=5, title="汇总上报", overdue_notice=False),
     ]
     chats = [ChatSpec(UNIT_GROUP, "unit", "doc", 7), ChatSpec(COORD_GROUP, "coordinator", "doc", None)]
-    found = plan(rules, chats, WorkCalendar(), at(9, 25, 0), at(10, 10, 23), TZ)
+    profile = Profile("doc", monthly=Monthly(report_day=3, coordinator_day=5))
+    deadlines = schedule.deadlines(profile, date(2026, 9, 1), date(2026, 11, 30))
+    found = plan(rules, chats, WorkCalendar(), at(9, 25, 0), at(10, 10, 23), TZ, deadlines)
     assert [(o.when, o.chat_id, o.audience, o.deadline, o.period) for o in found] == [
         (at(9, 29), UNIT_GROUP, "unit", date(2026, 10, 3), "2026-09"),
         (at(9, 29), COORD_GROUP, "coordinator", date(2026, 10, 5), "2026-09"),
@@ -173,15 +177,15 @@ async def test_deadline_commands(sandbox: BotApiSandbox, seeded_bot: object, see
         return reply.text
 
     assert (await say("/deadline add 2026-12-10 自查报告 法规科")).startswith(
-        "已添加截止日期（编号 5）：2026-12-10（星期四）自查报告，对象：法规科"
+        "已添加截止日期（编号 7）：2026-12-10（星期四）自查报告，对象：法规科"
     )
     assert "不存在" in await say("/deadline add 2026-02-30 无效")
     assert "已经过去" in await say("/deadline add 2025-01-01 过期")
     assert "找不到单位“不存在科”" in await say("/deadline add 2026-12-11 x 不存在科")
     listing = await say("/deadline list")
-    assert "5. 2026-12-10（星期四） 自查报告 → 单位群" in listing
+    assert "7. 2026-12-10（星期四） 自查报告 → 单位群" in listing
     assert "每月3日 月度进展报送" in listing
-    assert (await say("/deadline remove 5")).startswith("已删除提醒规则 5")
+    assert (await say("/deadline remove 7")).startswith("已删除提醒规则 7")
     assert (await say("/deadline day 2")).startswith("已设置各单位每月报送日：每月2日（规则 ")
     assert "不是有效的日期" in await say("/deadline coordday 32")
     other = BotApiSandbox.user(4004, "赵六")

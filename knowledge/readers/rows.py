@@ -50,15 +50,16 @@ def read_row_table(lines: list[str], first_line: int = 1) -> list[ParsedIndicato
         texts: list[str] = []
         units: list[list[str]] = []
         nonempty = [c for c in cells if c]
+        level2_in_row = False
         for position, cell in enumerate(nonempty):
             later_has_number = any(
                 BARE_NUMBER_RE.match(c) or NUMBERED_TEXT_RE.match(c) for c in nonempty[position + 1 :]
             )
             if LEVEL1_RE.match(cell):
                 if cell.replace(" ", "") != level1.replace(" ", ""):
-                    level1, level2 = cell, ""
+                    level1, level2, level2_in_row = cell, "", True
             elif LEVEL2_DOT_RE.match(cell) or (NUMBERED_TEXT_RE.match(cell) and later_has_number and number is None):
-                level2 = cell
+                level2, level2_in_row = cell, True
             elif number is None and (match := BARE_NUMBER_RE.match(cell)):
                 number = int(match.group(1))
             elif number is None and not texts and (match := NUMBERED_TEXT_RE.match(cell)):
@@ -105,7 +106,13 @@ def read_row_table(lines: list[str], first_line: int = 1) -> list[ParsedIndicato
             line_start=line_no,
             line_end=line_no,
         )
-        if not units:
+        continues_block = previous is not None and previous.level2 == level2 and not level2_in_row
+        if not units and continues_block and previous is not None and (previous.leads or previous.coops):
+            # A merged owner cell: the row continues the 二级指标 block above and shares its owners.
+            indicator.leads = [Owner(o.unit, list(o.persons)) for o in previous.leads]
+            indicator.coops = [Owner(o.unit, list(o.persons)) for o in previous.coops]
+            indicator.owner_note = f"责任单位栏为空，按合并单元格沿用第{previous.number}项"
+        elif not units:
             indicator.unassigned = True
             indicator.owner_note = "牵头单位栏为空，未分配"
         indicators.append(indicator)
