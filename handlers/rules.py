@@ -40,10 +40,8 @@ def _rules_text(session: Session, chat_id: int, wanted: str | None, now: datetim
         documents = session.scalars(select(Document).order_by(Document.id)).all()
         if wanted:
             raise Refusal(f"找不到文档“{wanted}”")
-        choices = "\n".join(
-            f"/rules {escape(d.id.split('_')[0])} — {escape(d.short_name or d.title)}" for d in documents
-        )
-        return "本群没有绑定文档，请指定要查看的文档：\n" + (choices or "（还没有导入文档）")
+        choices = [f"/rules {d.id.split('_')[0]} — {d.short_name or d.title}" for d in documents]
+        return join_lines(["本群没有绑定文档，请指定要查看的文档：", *(choices or ["（还没有导入文档）"])])
     document = session.get(Document, document_id)
     profile = load_profile(session, document_id)
     assert document is not None and profile is not None

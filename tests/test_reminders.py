@@ -256,8 +256,8 @@ async def test_deadline_for_a_unit_named_with_markup_is_confirmed_once(
         sandbox.send_text(chat, admin, "/deadline add 2026-12-10 <自查>&报告 A&B‹科")
         [answer] = await asyncio.to_thread(sandbox.wait_for_messages, COORD_GROUP, 1, after=attempt)
         assert answer.parse_mode == "HTML"
-        assert answer.text == ("已添加截止日期（编号 5）：2026-12-10（星期四）&lt;自查&gt;&amp;报告，对象：A&amp;B‹科")
+        assert answer.text == ("已添加截止日期（编号 7）：2026-12-10（星期四）&lt;自查&gt;&amp;报告，对象：A&amp;B‹科")
     with db.session_scope() as session:
-        titles = list(session.scalars(select(ReminderRule.title).where(ReminderRule.id >= 5)))
+        titles = list(session.scalars(select(ReminderRule.title).where(ReminderRule.id >= 7)))
     assert titles == ["<自查>&报告"]
     db.dispose()
