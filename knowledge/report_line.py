@@ -82,7 +82,7 @@ _REF_RE = re.compile(
     r"(?P<table>党委|政府)?\s*(?:的)?\s*(?:那张表?|这张表?|表)?\s*(?:的|里的?|中的?)?\s*#?\s*"
     r"(?:(?P<bonus>加分|减分)\s*项?\s*第?\s*(?P<bonus_n>\d{1,2})\s*[项条个]?"
     r"|★\s*(?P<star>\d{1,3})\s*[项条号]?"
-    r"|\(\s*(?P<paren>\d{1,3})\s*\)"
+    r"|第?\s*\(\s*(?P<paren>\d{1,3})\s*\)\s*(?:[项条](?![目]))?"
     r"|第\s*(?P<ordinal>\d{1,3})\s*[项条号个]?"
     r"|(?P<plain>\d{1,3})(?![\d%]|\.\d|[年月日])\s*(?:[项条号](?![目]))?)"
 )
@@ -295,14 +295,16 @@ _LEADING: tuple[tuple[str, ReportStatus | None], ...] = tuple(
         key=lambda item: -len(item[0]),
     )
 )
-_LEADING_RE = re.compile("(?:" + "|".join(re.escape(w) for w, _ in _LEADING) + ")" + _PAUSE)
+# Status words of three characters or more are taken off even when the text follows without a
+# pause (已完成《…》已印发); the short verbs 完成/办结 only before a pause (完成整改 is a sentence).
+_LEADING_RE = re.compile("(?:" + "|".join(re.escape(w) + ("" if len(w) >= 3 else _PAUSE) for w, _ in _LEADING) + ")")
 _STATEMENT_RE = re.compile("|".join(f"(?P<s{i}>{p})" for i, (p, _) in enumerate(_STATEMENTS)))
 _INSIDE_PROGRESS_RE = re.compile(
     r"(?:尚未|还没有?|还未|没有|暂未|未能?|没)(?:全部)?(?:完成|办结|落实)|推进中|正在推进|持续推进|进行中|正在进行|正在办理"
 )
 _INSIDE_ASK_RE = re.compile("|".join(_ASK_MARKERS))
 _INSIDE_DONE_RE = re.compile(r"(?<![未没])(?:完成|办结|落实到位)(?!率)")
-_SEPARATORS = " \t\u3000:：,，、.-—~～;；"
+_SEPARATORS = " \t\u3000:：,，、.。-—~～;；"
 
 
 @dataclass(frozen=True)
@@ -341,16 +343,10 @@ def read_status(text: str, start: int = 0) -> StatusReading | None:
     if statement:
         status = next(s for i, (_, s) in enumerate(_STATEMENTS) if statement.group(f"s{i}"))
         return StatusReading(status, position)
-    if _INSIDE_ASK_RE.search(rest):
+    # A status word inside the sentence (``已于9月完成``, ``…，已完成``): the whole sentence is the
+    # details and the bot asks which status it is, instead of guessing.
+    if _INSIDE_ASK_RE.search(rest) or _INSIDE_PROGRESS_RE.search(rest) or _INSIDE_DONE_RE.search(rest):
         return StatusReading(None, position, (ReportStatus.DONE, ReportStatus.IN_PROGRESS))
-    progress = bool(_INSIDE_PROGRESS_RE.search(rest))
-    done = bool(_INSIDE_DONE_RE.search(_INSIDE_PROGRESS_RE.sub("", rest)))
-    if progress and done:
-        return StatusReading(None, position, (ReportStatus.DONE, ReportStatus.IN_PROGRESS))
-    if progress:
-        return StatusReading(ReportStatus.IN_PROGRESS, position)
-    if done:
-        return StatusReading(ReportStatus.DONE, position)
     return None
 
 
@@ -382,6 +378,14 @@ def _status_hint(allowed: frozenset[ReportStatus]) -> str:
     return words
 
 
+def _indicator_follows(text: str, position: int) -> bool:
+    """An indicator (possibly after a status word: ``已完成 第42项``) comes at ``position``."""
+    if match_indicator_ref(text, position) is not None:
+        return True
+    status = _LEADING_RE.match(text, position)
+    return status is not None and match_indicator_ref(text, _skip_separators(text, status.end())) is not None
+
+
 def parse_report_line(
     text: str,
     today: date,
@@ -401,14 +405,23 @@ def parse_report_line(
     period = PeriodChoice(None)
     position = 0
     head = _PERIOD_START_RE.match(normal)
-    if head is not None and (match_indicator_ref(normal, head.end()) is not None or not number_required):
+    if head is not None and (_indicator_follows(normal, head.end()) or not number_required):
         period, position = _period_of(head, today), head.end()
     ref = IndicatorRef("")
     if number_required:
         found_ref = match_indicator_ref(normal, position)
+        status_first = _LEADING_RE.match(normal, position) if found_ref is None else None
+        if status_first is not None:  # ``已完成 第42项，…``: the status word before the number
+            found_ref = match_indicator_ref(normal, _skip_separators(normal, status_first.end()))
         if found_ref is None:
             raise Refusal("请以指标编号开头，例如：31 已完成 已将审批时限压缩至法定时限的40%")
         ref, position = found_ref
+        if status_first is not None:
+            marked = dict(_LEADING)[status_first.group(0)]
+            choices = (ReportStatus.DONE, ReportStatus.IN_PROGRESS) if marked is None else ()
+            return _finish(
+                view, source, ref, marked, choices, period, _skip_separators(normal, position), allowed, line
+            )
         # ``31 10月 已完成 …``: a period between the number and a leading status word is the head too.
         head = _PERIOD_START_RE.match(normal, position)
         starts_status = head is not None and _LEADING_RE.match(normal, _skip_separators(normal, head.end()))
@@ -417,23 +430,37 @@ def parse_report_line(
     reading = read_status(normal, position)
     if reading is None:
         raise Refusal(f"看不出完成情况，请写明完成情况：{_status_hint(allowed)}，例如：/report 31 已完成 具体情况")
-    if reading.status is not None and reading.status not in allowed:
-        raise Refusal(f"这份文档没有“{STATUS_LABELS[reading.status]}”这一项，请写明{_status_hint(allowed)}及具体情况")
-    details = view.original_slice(reading.details_start).strip()
-    if not details and reading.status not in (ReportStatus.NO_MATERIAL,):
-        label = STATUS_LABELS[reading.status] if reading.status else "完成情况"
-        need = "具体完成情况" if reading.status == ReportStatus.DONE else "具体情况或原因"
-        raise Refusal(f"请在“{label}”后写上{need}")
+    return _finish(view, source, ref, reading.status, reading.choices, period, reading.details_start, allowed, line)
+
+
+def _finish(
+    view: NormalisedText,
+    source: str,
+    ref: IndicatorRef,
+    status: ReportStatus | None,
+    choices: tuple[ReportStatus, ...],
+    period: PeriodChoice,
+    details_start: int,
+    allowed: frozenset[ReportStatus],
+    line: int,
+) -> ReportLine:
+    """Check the status and the details (a verbatim slice of the line) and build the result."""
+    if status is not None and status not in allowed:
+        raise Refusal(f"这份文档没有“{STATUS_LABELS[status]}”这一项，请写明{_status_hint(allowed)}及具体情况")
+    details = view.original_slice(details_start).strip()
+    if not details and status in BASIC_STATUSES:
+        need = "具体完成情况" if status == ReportStatus.DONE else "正在推进情况"
+        raise Refusal(f"请在“{STATUS_LABELS[status]}”后写上{need}")
     if len(details) > MAX_DETAILS:
         raise Refusal(f"情况说明太长（{len(details)} 字），请控制在 {MAX_DETAILS} 字以内，或作为附件上传")
     return ReportLine(
         source=source,
         ref=ref,
-        status=reading.status,
+        status=status,
         details=details,
         period=period.period,
         period_choices=period.choices,
-        status_choices=reading.choices,
+        status_choices=choices,
         line=line,
     )
 

@@ -115,8 +115,8 @@ def resolve_indicator(
     candidates = find_indicators(session, ref.key, None, ref.table)
     if ref.document_words:
         candidates = [i for i in candidates if document_named(ref, i.document.issuer, i.document.kind)]
-    elif document_id:
-        candidates = [i for i in candidates if i.document_id == document_id] or candidates
+    elif document_id:  # the chat's document decides; another document's number is not guessed
+        candidates = [i for i in candidates if i.document_id == document_id]
     if not candidates:
         raise ReportError(f"没有编号为 {ref.table}{ref.key} 的指标，请核对编号（可发送 /ask {ref.key} 查询）")
     if reporter.unit_id is not None:
