@@ -19,6 +19,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
 import handlers
+from bot import housekeeping
 from bot.checks import health_problems
 from bot.config import Config
 from bot.durable import DurableApplication, InboxBot, replay_unhandled
@@ -35,6 +36,7 @@ from storage.blobs import BlobStore
 from storage.catalog import load_documents
 from storage.db import Database
 from storage.profiles import all_profiles
+from storage.housekeeping import data_version
 from storage.reminders import seed_rules
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ def build_application(
 ) -> Application:  # type: ignore[type-arg]
     """One fully wired ``Application``; services start in ``post_init``."""
     metrics = metrics or Metrics()
+    watch = housekeeping.DataWatch()
     servers: list[MetricsServer] = []
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
@@ -85,6 +88,7 @@ def build_application(
         )
         if on_services is not None:
             await asyncio.to_thread(on_services, services)
+        watch.seen = await db.run(data_version)  # read before loading: a change after it is seen later
         index = await asyncio.to_thread(search.refresh)
         services.on_tables_changed.append(search.refresh)
         log.info("search index: %d indicators in %.2f s", index.size, index.build_seconds)
@@ -93,6 +97,7 @@ def build_application(
         services.on_tables_changed.append(lambda: db.call(seed_rules, datetime.now(config.timezone)))
         if config.reminders_enabled:
             schedule(app)
+        housekeeping.schedule(app, config.retention_days, watch)
         bot.attach_inbox(db)
         if isinstance(app, DurableApplication):
             app.inbox = db

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Update
@@ -19,7 +19,7 @@ from telegram.ext import Application, ExtBot
 from bot.logging_setup import HANDLER_NAME, UPDATE_FIELDS
 from bot.metrics import Metrics
 from storage.db import Database
-from storage.inbox import mark_handled, prune, save_new, unhandled
+from storage.inbox import mark_handled, save_new, unhandled
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +99,12 @@ class DurableApplication(Application[Any, Any, Any, Any, Any, Any]):
 
 
 async def replay_unhandled(app: Application[Any, Any, Any, Any, Any, Any], database: Database) -> int:
-    """Queue updates fetched before a crash but never handled; prune old handled ones."""
+    """Queue updates fetched before a crash but never handled (old handled ones: ``bot.housekeeping``)."""
     payloads: Sequence[dict[str, Any]] = await database.run(unhandled)
     for payload in payloads:
         update = Update.de_json(payload, app.bot)
         if update is not None:
             await app.update_queue.put(update)
-    await database.run(prune, datetime.now(UTC) - timedelta(days=7))
     if payloads:
         log.warning("replaying %d update(s) fetched before a crash", len(payloads))
     return len(payloads)

@@ -21,6 +21,7 @@ from knowledge.profile import Profile
 from knowledge.profile_edit import describe, reapply_edits
 from knowledge.profile_reader import read_profile
 from knowledge.units import clean_indicator_owners
+from storage.housekeeping import bump_data_version
 from storage.models import (
     Assignment,
     Attachment,
@@ -239,6 +240,7 @@ def import_document(
         document.updated_at = now
     _store_profile(document, parsed, now, report)
     session.flush()
+    bump_data_version(session, now)  # running bots reload the index, profiles and reminder rules
     return report
 
 

@@ -337,3 +337,17 @@ class InboxUpdate(Base):
     payload: Mapped[dict[str, Any]] = mapped_column()
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     handled: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class DataVersion(Base):
+    """One row whose counter goes up whenever the tables change (an import from the CLI or chat).
+
+    Every bot process compares it with the version it loaded, so a change made by another
+    process (``taizhang import`` while the bot runs, another instance) is picked up without a restart.
+    """
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
