@@ -35,8 +35,8 @@ from knowledge.search_service import SearchService
 from storage.blobs import BlobStore
 from storage.catalog import load_documents
 from storage.db import Database
-from storage.profiles import all_profiles
 from storage.housekeeping import data_version
+from storage.profiles import all_profiles
 from storage.reminders import seed_rules
 
 log = logging.getLogger(__name__)

@@ -90,6 +90,39 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Database + evidence files + manifest into a new folder."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from bot.backup import BackupError, backup
+
+    config = load_config(require_token=False)
+    try:
+        outcome = backup(config.database_url, config.files_dir, Path(args.out), datetime.now(UTC))
+    except BackupError as exc:
+        return _fail(f"备份失败：{exc}", 1)
+    print(f"已备份到 {outcome.folder}：{outcome.reports} 条报送记录，{outcome.files} 个材料文件，清单 manifest.json")
+    if outcome.missing:
+        return _fail(f"注意：{len(outcome.missing)} 个材料文件在磁盘上缺失或已损坏（见 manifest.json 的 missing）", 1)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """A backup folder into an empty database and an empty files folder."""
+    from pathlib import Path
+
+    from bot.backup import BackupError, restore
+
+    config = load_config(require_token=False)
+    try:
+        outcome = restore(Path(args.folder), config.database_url, config.files_dir)
+    except BackupError as exc:
+        return _fail(f"恢复失败：{exc}", 1)
+    print(f"已从 {outcome.folder} 恢复：{outcome.reports} 条报送记录，{outcome.files} 个材料文件")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="taizhang", description="台账助手 管理命令")
@@ -112,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help="检查配置、数据库、材料目录、时区、节假日数据和 Bot API 连接")
     doctor.set_defaults(func=cmd_doctor)
+
+    backup = sub.add_parser("backup", help="备份数据库和材料文件（含 sha256 清单）")
+    backup.add_argument("--out", required=True, help="新的空目录，如 backup-2026-11-02")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", help="把备份恢复到空数据库和空材料目录")
+    restore.add_argument("folder", metavar="DIR", help="taizhang backup 写出的目录")
+    restore.set_defaults(func=cmd_restore)
 
     for register in EXTRA_COMMANDS:
         register(sub)
