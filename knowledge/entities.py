@@ -33,6 +33,10 @@ DOCUMENT_NAMES: tuple[tuple[tuple[str, ...], DocumentTest], ...] = (
     (("分工表", "责任分工表"), lambda d: d.kind == "duty_table"),
     (("指标体系",), lambda d: d.kind == "indicator_system"),
 )
+# The same table as (regular expression, test) pairs, for readers of free text (knowledge.report_line).
+DOCUMENT_HINTS: tuple[tuple[str, DocumentTest], ...] = tuple(
+    ("|".join(sorted(words, key=len, reverse=True)), test) for words, test in DOCUMENT_NAMES
+)
 # A unit name is only looked for if it reads like one (the 004 table has cells like “执法”).
 _UNIT_END_RE = re.compile(r"(科|室|部|队|办|局|委|院|会|组|中心|单位|所|站|处|庭|党委|法工委|分局)$")
 _SCAN_DROP_RE = re.compile(r"[^\w()★]+|_", re.UNICODE)
@@ -104,7 +108,8 @@ class EntityMatcher:
         self._surnames: dict[str, set[Slot]] = {}
         for name in persons:
             self._surnames.setdefault(scan_form(name)[:1], set()).add(("person", name))
-        self._titles = sorted({scan_form(t) for t in titles if t}, key=len, reverse=True)
+        ordered = sorted({scan_form(t) for t in titles if t}, key=len, reverse=True)
+        self._title_re = re.compile("|".join(map(re.escape, ordered))) if ordered else None
         self._lengths = sorted({len(k) for k in self._names}, reverse=True)
         self._first = {k[0] for k in self._names}
 
@@ -164,16 +169,15 @@ class EntityMatcher:
 
     def _with_titles(self, question: str, found: list[Mention]) -> list[Mention]:
         """``王科长``: a surname followed by a title names the persons with that surname."""
+        if self._title_re is None:
+            return found
         taken = [(m.start, m.end) for m in found]
-        for title in self._titles:
-            for match in re.finditer(re.escape(title), question):
-                start = match.start() - 1
-                if start < 0 or any(a <= start < b or a < match.end() <= b for a, b in taken):
-                    continue
-                slots = self._surnames.get(question[start])
-                if slots:
-                    found.append(
-                        Mention(start, match.end(), question[start : match.end()], "title", tuple(sorted(slots)))
-                    )
-                    taken.append((start, match.end()))
+        for match in self._title_re.finditer(question):
+            start = match.start() - 1
+            if start < 0 or any(a <= start < b or a < match.end() <= b for a, b in taken):
+                continue
+            slots = self._surnames.get(question[start])
+            if slots:
+                found.append(Mention(start, match.end(), question[start : match.end()], "title", tuple(sorted(slots))))
+                taken.append((start, match.end()))
         return sorted(found, key=lambda m: m.start)

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from knowledge.dictionary import DomainDictionary
-from knowledge.entities import EntityMatcher, Mention, Slot, scan_form
+from knowledge.entities import DOCUMENT_HINTS, EntityMatcher, Mention, Slot, scan_form
 from knowledge.normalize import half_width, to_simplified
 from knowledge.programme import classify
 
 MAX_QUERY_CHARS = 200
+__all__ = ["DOCUMENT_HINTS", "HELP_TEXT", "Query", "clean_question", "parse_query"]
 
 _MARKUP_RE = re.compile(r"<[^>]{0,200}>|[*_`#>\[\]]|@\w+|^/ask\S*")
 _CONTENT_RE = re.compile(r"[\u3400-\u9fffA-Za-z0-9★]")

@@ -43,7 +43,7 @@ FIELD_WEIGHTS = {
 }
 UNIGRAM_FACTOR = 0.25
 EXPANSION_FACTOR = 0.7
-CANDIDATES = 40
+CANDIDATES = 24  # best lexical candidates re-ranked with rapidfuzz
 MIN_COVERAGE = 0.15  # share of the query's weighted grams an answer must contain
 MIN_SCORE = 0.2
 CONFIDENT_SCORE = 0.45  # below this the best hit is offered as "closest", not as the answer
@@ -343,7 +343,7 @@ class SearchIndex:
         best_possible = 0.0
         weighted_grams: dict[str, float] = {}
         for term, factor in [(query.topic, 1.0)] + [(t, EXPANSION_FACTOR) for t in query.expansions]:
-            for gram in grams(normalise(term)):
+            for gram in grams(normalise_indexed(term)):  # already simplified by parse_query / the glossary
                 factor_here = factor if len(gram) == 2 else factor * UNIGRAM_FACTOR
                 weighted_grams[gram] = max(weighted_grams.get(gram, 0.0), factor_here)
         unseen_idf = float(np.log1p(len(self.entries)))
@@ -356,23 +356,23 @@ class SearchIndex:
         allowed = self._allowed(scope)
         if allowed is not None:
             scores[~allowed] = 0.0
-        if best_possible <= 0 or not scores.any():
+        if best_possible <= 0:
             return []
-        count = min(CANDIDATES, int(np.count_nonzero(scores)))
+        # Only answers containing enough of the question's weighted grams (not just “建设”, “工作”).
+        eligible = int(np.count_nonzero(scores >= MIN_COVERAGE * best_possible))
+        if not eligible:
+            return []
+        count = min(CANDIDATES, eligible)
         candidates = np.argpartition(-scores, count - 1)[:count]
-        needle = normalise(query.topic)
-        hits: list[Hit] = []
-        for index in candidates:
-            lexical = min(float(scores[index]) / best_possible, 1.0)
-            haystack = self._texts[index] + self._headings[index]
-            fuzzy = fuzz.partial_ratio(needle, haystack) / 100.0 if needle else 0.0
-            if lexical < MIN_COVERAGE:
-                continue  # only common grams matched (“建设”, “工作”): not an answer
-            score = (1 - FUZZY_SHARE) * lexical + FUZZY_SHARE * fuzzy
-            hits.append(Hit(self.entries[int(index)], score))
-        hits.sort(key=lambda h: (-h.score, h.entry.document, h.entry.indicator.key))
-        best = hits[0].score if hits else 0.0
-        return [h for h in hits if h.score >= max(MIN_SCORE, best * 0.5)][:limit]
+        lexical = np.minimum(scores[candidates] / best_possible, 1.0)
+        needle = normalise_indexed(query.topic)
+        ranked: list[tuple[float, int]] = []
+        for index, share in zip(candidates.tolist(), lexical.tolist(), strict=True):
+            fuzzy = fuzz.partial_ratio(needle, self._texts[index] + self._headings[index]) / 100.0
+            ranked.append(((1 - FUZZY_SHARE) * share + FUZZY_SHARE * fuzzy, index))
+        ranked.sort(key=lambda pair: (-pair[0], pair[1]))
+        floor = max(MIN_SCORE, ranked[0][0] * 0.5)
+        return [Hit(self.entries[index], score) for score, index in ranked[:limit] if score >= floor]
 
     def _by_number(
         self,
