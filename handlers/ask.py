@@ -66,20 +66,27 @@ def _names(services: Services) -> dict[str, str]:
 
 
 def _keyboard(
-    services: Services, result: SearchResult, page: int, token: str, hits_shown: list[Hit], has_more: bool
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    result: SearchResult,
+    page: int,
+    token: str,
+    hits_shown: list[Hit],
+    has_more: bool,
 ) -> InlineKeyboardMarkup | None:
+    """详情 / result actions / 更多结果, signed for this chat (anyone in it may press them)."""
     rows: list[list[InlineKeyboardButton]] = []
     if result.intent != "owner":
-        actions = services.result_actions
+        actions = get_services(context).result_actions
         for number, hit in enumerate(hits_shown, page * 3 + 1):
             indicator_id = hit.entry.indicator.db_id
             if indicator_id is None:
                 continue
-            row = [InlineKeyboardButton(f"{number}. 详情", callback_data=f"d|{indicator_id}")]
-            row += [InlineKeyboardButton(text, callback_data=f"{prefix}|{indicator_id}") for text, prefix in actions]
+            row = [button(context, chat_id, f"{number}. 详情", f"d|{indicator_id}")]
+            row += [button(context, chat_id, text, f"{prefix}|{indicator_id}") for text, prefix in actions]
             rows.append(row)
     if has_more:
-        rows.append([InlineKeyboardButton("更多结果 ▶", callback_data=f"s|{token}|{page + 1}")])
+        rows.append([button(context, chat_id, "更多结果 ▶", f"s|{token}|{page + 1}")])
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -126,7 +133,7 @@ async def answer(message: Message, context: ContextTypes.DEFAULT_TYPE, question:
             return
     text, shown, has_more = result_page(result, 0, _names(services))
     token = _remember(services, session) if has_more or is_miss(result) else ""
-    markup = _keyboard(services, result, 0, token, shown, has_more)
+    markup = _keyboard(context, message.chat_id, result, 0, token, shown, has_more)
     if is_miss(result):
         rows = list(markup.inline_keyboard) if markup else []
         rows.append((button(context, message.chat.id, FORWARD_BUTTON, f"fq|{token}"),))
@@ -200,12 +207,13 @@ async def ask_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await reply(message, USAGE)
 
 
-async def more_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """更多结果: show the next page by editing the same message."""
+@signed
+async def more_results(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> None:
+    """更多结果: show the next page by editing the same message (public: indicators and owners)."""
     query = update.callback_query
-    if query is None or not query.data:
+    if query is None or query.message is None:
         return
-    _, token, page_text = query.data.split("|", 2)
+    _, token, page_text = payload.split("|", 2)
     services = get_services(context)
     session = services.state.ask_sessions.get(token)
     if session is None or not page_text.isdigit():
@@ -216,18 +224,20 @@ async def more_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     text, shown, has_more = result_page(result, page, _names(services))
     await query.answer()
     try:
-        await edit(query, Markup(text), reply_markup=_keyboard(services, result, page, token, shown, has_more))
+        markup = _keyboard(context, query.message.chat.id, result, page, token, shown, has_more)
+        await edit(query, Markup(text), reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
 
 
-async def show_detail(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """详情: the full card of one indicator, as a reply to the answer."""
+@signed
+async def show_detail(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> None:
+    """详情: the full card of one indicator, as a reply to the answer (public: indicator and owners)."""
     query = update.callback_query
-    if query is None or not query.data:
+    if query is None:
         return
-    raw_id = query.data.split("|", 1)[1]
+    raw_id = payload.split("|", 1)[1]
     services = get_services(context)
     entry = services.search.index.find(int(raw_id)) if raw_id.isdigit() else None
     if entry is None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import InlineKeyboardButton, MaybeInaccessibleMessage, Update
 from telegram.ext import ContextTypes
@@ -29,8 +30,8 @@ MAX_CALLBACK_BYTES = 64
 ANYONE = 0
 INVALID_BUTTON = "这个按钮无效或已过期，请重新发送命令。"
 
-SignedHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, str], Awaitable[None]]
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+SignedHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, str], Coroutine[Any, Any, None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def callback_key(bot_token: str) -> bytes:

@@ -8,14 +8,14 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from handlers.deps import get_services
-from handlers.members import is_coordinator
+from handlers.deps import get_services, reporter_of
 from handlers.replies import Markup, bold, html, join_lines, reply
+from knowledge.access import Action, Reporter, Target, require
 from knowledge.dates import parse_date
 from knowledge.schedule import MILESTONE, ONE_OFF, PHASE
 from knowledge.workdays import weekday_name
 from storage.chats import bound_document
-from storage.models import RuleKind
+from storage.models import ReminderRule, RuleKind
 from storage.profiles import programme_deadlines
 from storage.progress import ReportError
 from storage.reminders import add_one_off, edit_profile, list_rules, remove_rule, set_monthly_day
@@ -53,6 +53,13 @@ def _list_text(session: Session, now: datetime) -> Markup:
     return join_lines(lines)
 
 
+def _remove(session: Session, reporter: Reporter, rule_id: int, now: datetime) -> ReminderRule:
+    """Remove a rule if the user coordinates its programme (a refusal rolls back)."""
+    rule = session.get(ReminderRule, rule_id)
+    require(reporter.actor, Action.DEADLINE_EDIT, Target.of(rule.document_id if rule else None))
+    return remove_rule(session, rule_id, now)
+
+
 async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Dispatch /deadline subcommands."""
     message = update.effective_message
@@ -62,11 +69,12 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not args or args[0] not in {"add", "list", "remove", "day", "coordday"}:
         await reply(message, USAGE)
         return
-    if args[0] != "list" and not await is_coordinator(update, context):
-        await reply(message, "只有法规科协调人或管理员可以修改截止日期。")
-        return
     services = get_services(context)
     now = services.clock()
+    if args[0] != "list":  # changes: the coordinators of the group's programme (or unscoped ones, admins)
+        reporter = await reporter_of(services, update.effective_user)  # type: ignore[arg-type]
+        chat_document = await services.db.run(bound_document, message.chat_id)
+        require(reporter.actor, Action.DEADLINE_EDIT, Target.of(chat_document))
     try:
         document_id = await services.db.run(bound_document, message.chat_id)
         if args[0] == "add":
@@ -89,7 +97,7 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if len(args) < 2:
                 raise ReportError("用法：/deadline remove 编号（/deadline list 查看编号）或 /deadline remove 10月28日")
             if args[1].isdigit():
-                rule = await services.db.run(remove_rule, int(args[1]), now)
+                rule = await services.db.run(_remove, reporter, int(args[1]), now)
                 text = html(f"已删除提醒规则 {rule.id}（", rule.title, "）")
             elif document_id:
                 text = html(await services.db.run(edit_profile, document_id, "one_off.remove", args[1], now))

@@ -1,4 +1,9 @@
-"""The error handler: log with context, answer the user in Chinese, never crash."""
+"""The error handler: log with context, answer the user in Chinese, never crash.
+
+It is also the one place a refusal becomes a reply: a handler (or the rule it calls) raises
+``knowledge.errors.Refusal`` and this answers with its reason, as a reply to the message or as
+an alert on the pressed button. The database work of that update was rolled back.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,31 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from handlers.replies import send
+from handlers.replies import reply, send
+from knowledge.errors import Refusal
 
 log = logging.getLogger(__name__)
 
 USER_ERROR_TEXT = "抱歉，处理您的消息时出错了（错误编号 {ref}）。请稍后再试，或联系管理员。"
 
 
+async def answer_refusal(update: Update, refusal: Refusal) -> None:
+    """The refusal's reason: an alert on a pressed button, else a reply to the message."""
+    reason = refusal.reason[:200] if update.callback_query is not None else refusal.reason[:4000]
+    if update.callback_query is not None:
+        await update.callback_query.answer(reason, show_alert=True)
+    elif update.effective_message is not None:
+        await reply(update.effective_message, reason)
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the exception with update/chat/user ids and tell the user politely."""
+    """Refusals: answer with the reason. Anything else: log with ids and tell the user politely."""
+    if isinstance(context.error, Refusal) and isinstance(update, Update):
+        try:
+            await answer_refusal(update, context.error)
+        except TelegramError:
+            log.warning("could not send a refusal for update %s", update.update_id)
+        return
     ref = secrets.token_hex(3)
     chat_id = user_id = update_id = None
     if isinstance(update, Update):

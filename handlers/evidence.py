@@ -12,25 +12,23 @@ from datetime import datetime
 from html import escape
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
+from handlers.callbacks import button, signed
 from handlers.deps import get_services, reporter_of
 from handlers.replies import Markup, captioned, reply
 from handlers.report import FLOW_KEY
+from knowledge.access import Action, Reporter, Target, require
+from knowledge.errors import Refusal
 from knowledge.report_line import IndicatorRef, human_size, parse_caption, parse_indicator_ref
+from knowledge.reports import reporting_unit, resolve_indicator, visible_units
+from knowledge.schedule import report_period
 from storage.blobs import MAX_TELEGRAM_DOWNLOAD, StoredBlob, add_attachment, attachments_for, sanitise_name
 from storage.chats import bound_document
-from storage.models import Attachment, Indicator
-from storage.progress import (
-    Reporter,
-    ReportError,
-    check_permission,
-    claim_update,
-    period_for,
-    resolve_indicator,
-)
+from storage.models import Attachment, Indicator, Unit
+from storage.progress import SqlReports, claim_update, period_for
 
 COMMANDS = [("files", "查看并重发某项指标本期的佐证材料：/files 31")]
 
@@ -41,16 +39,18 @@ def _target(
     number: IndicatorRef | None,
     indicator_id: int | None,
     document_id: str | None,
-) -> tuple[Indicator, int, str]:
+) -> tuple[int, int]:
+    """(indicator id, unit id) of an upload the reporter may make (Refusal otherwise)."""
+    repo = SqlReports(session)
     if indicator_id is not None:
-        indicator = session.get(Indicator, indicator_id)
+        indicator = repo.indicator(indicator_id)
         if indicator is None:
-            raise ReportError("找不到这项指标")
+            raise Refusal("找不到这项指标")
     else:
         assert number is not None
-        indicator = resolve_indicator(session, reporter, number, document_id)
-    unit = check_permission(session, reporter, indicator)
-    return indicator, unit.id, indicator.number
+        indicator = resolve_indicator(repo, reporter, number, document_id)
+    unit = reporting_unit(reporter, indicator, Action.UPLOAD)
+    return indicator.id, unit.unit_id
 
 
 def _record(
@@ -68,8 +68,6 @@ def _record(
     update_id: int,
     now: datetime,
 ) -> tuple[Attachment, bool, str, str, bool]:
-    from storage.models import Unit
-
     indicator = session.get(Indicator, indicator_id)
     unit = session.get(Unit, unit_id)
     assert indicator is not None and unit is not None
@@ -130,25 +128,18 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     reporter = await reporter_of(services, user)
     document_id = await services.db.run(bound_document, message.chat_id)
     note = match[1] if match else caption.strip()  # kept as written
-    try:
-        indicator, unit_id, number = await services.db.run(
-            _target,
-            reporter,
-            match[0] if match else None,
-            None if match or receipt is None else receipt[0],
-            document_id,
-        )
-    except ReportError as exc:
-        await reply(message, str(exc))
-        return
+    indicator_id, unit_id = await services.db.run(
+        _target,
+        reporter,
+        match[0] if match else None,
+        None if match or receipt is None else receipt[0],
+        document_id,
+    )
     temp = services.blobs.temp_path(secrets.token_hex(8))
     try:
         telegram_file = await context.bot.get_file(file_id)
         await telegram_file.download_to_drive(temp)
         blob = services.blobs.commit(temp, name)
-    except ReportError as exc:
-        await reply(message, str(exc))
-        return
     except TelegramError:
         if temp.exists():
             temp.unlink()
@@ -157,7 +148,7 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     _row, duplicate, period_label, number, redelivered = await services.db.run(
         _record,
         reporter=reporter,
-        indicator_id=indicator.id,
+        indicator_id=indicator_id,
         unit_id=unit_id,
         period=receipt[1] if receipt and not match else None,
         blob=blob,
@@ -186,10 +177,11 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 def _list_files(
     session: Session, reporter: Reporter, number: IndicatorRef, document_id: str | None, now: datetime
 ) -> tuple[str, list[tuple[int, str]]]:
-    indicator = resolve_indicator(session, reporter, number, document_id)
-    unit = check_permission(session, reporter, indicator) if not reporter.is_coordinator else None
-    period = period_for(indicator.document, now)
-    files = attachments_for(session, indicator.id, period.period, [unit.id] if unit else None)
+    repo = SqlReports(session)
+    indicator = resolve_indicator(repo, reporter, number, document_id)
+    units = visible_units(reporter, indicator, Action.VIEW_FILES)
+    period = report_period(indicator.profile, now)
+    files = attachments_for(session, indicator.id, period.period, sorted(units) if units is not None else None)
     if not files:
         return f"第{indicator.number}项 {period.label} 还没有佐证材料。", []
     lines = [f"第{indicator.number}项 {period.label} 的佐证材料（{len(files)} 个）："]
@@ -212,27 +204,33 @@ async def list_files(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     services = get_services(context)
     reporter = await reporter_of(services, user)
     document_id = await services.db.run(bound_document, message.chat_id)
-    try:
-        text, buttons = await services.db.run(
-            _list_files, reporter, parse_indicator_ref(" ".join(context.args)), document_id, services.clock()
-        )
-    except ReportError as exc:
-        await reply(message, str(exc))
-        return
-    rows = [[InlineKeyboardButton(label, callback_data=f"fs|{att_id}")] for att_id, label in buttons[:20]]
+    text, buttons = await services.db.run(
+        _list_files, reporter, parse_indicator_ref(" ".join(context.args)), document_id, services.clock()
+    )
+    rows = [[button(context, message.chat_id, label, f"fs|{att_id}")] for att_id, label in buttons[:20]]
     await reply(message, text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
-async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """重发: send a stored file again by its Telegram file id."""
+def _file_for(session: Session, reporter: Reporter, attachment_id: int) -> Attachment:
+    """The attachment, if the reporter may see it now (its unit's members, its programme's coordinators)."""
+    row = session.get(Attachment, attachment_id)
+    indicator = session.get(Indicator, row.indicator_id) if row is not None else None
+    if row is None or indicator is None:
+        raise Refusal("找不到这个文件。")
+    units = [row.unit_id] if row.unit_id is not None else []
+    require(reporter.actor, Action.VIEW_FILES, Target.of(indicator.document_id, units=units))
+    return row
+
+
+@signed
+async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> None:
+    """重发: send a stored file again by its Telegram file id (rights re-checked at the press)."""
     query = update.callback_query
-    if query is None or not query.data or not isinstance(query.message, Message):
+    if query is None or not isinstance(query.message, Message):
         return
     services = get_services(context)
-    row = await services.db.run(lambda s, i: s.get(Attachment, i), int(query.data.split("|", 1)[1]))
-    if row is None:
-        await query.answer("找不到这个文件。", show_alert=True)
-        return
+    reporter = await reporter_of(services, update.effective_user)  # type: ignore[arg-type]
+    row = await services.db.run(_file_for, reporter, int(payload.split("|", 1)[1]))
     await query.answer()
     if row.mime.startswith("image/") and row.original_name == "照片.jpg":
         await context.bot.send_photo(query.message.chat_id, row.telegram_file_id, **captioned(row.original_name))
@@ -240,18 +238,25 @@ async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_document(query.message.chat_id, row.telegram_file_id, **captioned(row.original_name))
 
 
-async def upload_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """上传材料 button of a search answer: say how to send the file."""
+def _upload_number(session: Session, reporter: Reporter, indicator_id: int) -> str:
+    indicator = SqlReports(session).indicator(indicator_id)
+    if indicator is None:
+        raise Refusal("找不到这项指标（可能已被重新导入），请重新提问。")
+    require(reporter.actor, Action.UPLOAD, indicator.target())
+    return indicator.number
+
+
+@signed
+async def upload_hint(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> None:
+    """上传材料 button of a search answer: say how to send the file (owners and coordinators)."""
     query = update.callback_query
-    if query is None or not query.data or not isinstance(query.message, Message):
+    if query is None or not isinstance(query.message, Message):
         return
     services = get_services(context)
-    row = await services.db.run(lambda s, i: s.get(Indicator, i), int(query.data.split("|", 1)[1]))
+    reporter = await reporter_of(services, update.effective_user)  # type: ignore[arg-type]
+    number = await services.db.run(_upload_number, reporter, int(payload.split("|", 1)[1]))
     await query.answer()
-    if row is not None:
-        await reply(
-            query.message, f"请发送文件，并在文件说明里写 #{row.number}（可加一句说明），例如：#{row.number} 情况说明"
-        )
+    await reply(query.message, f"请发送文件，并在文件说明里写 #{number}（可加一句说明），例如：#{number} 情况说明")
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

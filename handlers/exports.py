@@ -11,13 +11,14 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers.deps import Services, get_services, reporter_of
 from handlers.replies import captioned, reply
+from knowledge.access import Action, require
 from knowledge.chart import completion_chart
+from knowledge.errors import Refusal
 from knowledge.ledger import recent_periods, write_bundle, write_ledger
 from knowledge.records import EvidenceFile
 from knowledge.report_line import looks_like_period, parse_indicator_ref, parse_period_argument
 from knowledge.schedule import previous_month
 from storage.ledger import evidence, ledger, reporting_trend
-from storage.progress import ReportError
 
 COMMANDS = [
     ("export", "导出工作台账 xlsx：/export [2026-10] [单位]"),
@@ -40,20 +41,19 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None:
         return
     services = get_services(context)
-    try:
-        period, rest = _period(list(context.args or []), services)
-        reporter = await reporter_of(services, user)
-        unit = " ".join(rest) or None
-        if not reporter.is_coordinator:
-            if reporter.unit_id is None:
-                raise ReportError("请先发送 /join 单位 姓名 登记所属单位")
-            if unit and unit != reporter.unit_name:
-                raise ReportError("只能导出本单位的台账；导出其他单位请联系法规科")
-            unit = reporter.unit_name
-        units = await services.db.run(ledger, period, unit)
-    except ReportError as exc:
-        await reply(message, str(exc))
-        return
+    period, rest = _period(list(context.args or []), services)
+    reporter = await reporter_of(services, user)
+    unit = " ".join(rest) or None
+    documents: frozenset[str] | None = None  # None: every programme
+    if not reporter.is_coordinator:
+        if reporter.unit_id is None:
+            require(reporter.actor, Action.EXPORT)  # strangers: join first
+        if unit and unit != reporter.unit_name:
+            raise Refusal("只能导出本单位的台账；导出其他单位请联系本项目协调人")
+        unit = reporter.unit_name
+    elif not reporter.is_admin and reporter.programmes:
+        documents = reporter.programmes  # a scoped coordinator: their programmes only
+    units = await services.db.run(ledger, period, unit, None, documents)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"工作台账_{period}{('_' + unit) if unit else ''}.xlsx"
         await asyncio.to_thread(write_ledger, units, period, path, services.clock())
@@ -74,15 +74,14 @@ async def bundle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None:
         return
     services = get_services(context)
-    try:
-        period, rest = _period(list(context.args or []), services)
-        reporter = await reporter_of(services, user)
-        if not reporter.is_coordinator:
-            raise ReportError("只有法规科协调人可以打包全部佐证材料")
-        files = await services.db.run(evidence, period, parse_indicator_ref(" ".join(rest)).key if rest else None)
-    except ReportError as exc:
-        await reply(message, str(exc))
-        return
+    period, rest = _period(list(context.args or []), services)
+    reporter = await reporter_of(services, user)
+    if not reporter.is_coordinator:
+        require(reporter.actor, Action.BUNDLE)
+    documents = reporter.programmes if reporter.programmes and not reporter.is_admin else None
+    files = await services.db.run(
+        evidence, period, parse_indicator_ref(" ".join(rest)).key if rest else None, documents
+    )
     if not files:
         await reply(message, f"{period} 还没有佐证材料。")
         return

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from sqlalchemy.orm import Session
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram import ForceReply, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatType
 from telegram.ext import (
     Application,
@@ -25,34 +24,32 @@ from telegram.ext import (
     filters,
 )
 
+from handlers.callbacks import button, signed
 from handlers.cards import trim
 from handlers.deps import Services, get_services, reporter_of
 from handlers.replies import Markup, edit, reply
+from knowledge.access import Action, Reporter, require
+from knowledge.domain import ReportStatus, Role
+from knowledge.errors import Refusal
 from knowledge.report_line import parse_indicator_ref
 from knowledge.reports import (
     PendingReport,
+    Receipt,
     ReportDraft,
+    ReportRepository,
     check_lines,
     guided_items,
+    indicator_history,
     parse_report_line,
     parse_status,
     question_choices,
     record_checked,
     record_line,
+    status_of,
 )
+from knowledge.statuses import STATUS_LABELS
 from storage.chats import bound_document
-from storage.models import Indicator, ReportStatus, Role
-from storage.progress import (
-    STATUS_LABELS,
-    Receipt,
-    Reporter,
-    ReportError,
-    document_period,
-    find_unit,
-    history,
-    resolve_indicator,
-    unit_status,
-)
+from storage.progress import document_period, with_reports
 
 COMMANDS = [
     ("report", "报进度：/report 31 已完成 具体情况（可多行；单独 /report 逐项填报）"),
@@ -120,22 +117,18 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     now = services.clock()
     user = update.effective_user
     if len(lines) == 1:  # the common case: one database round trip
-        try:
-            draft = parse_report_line(lines[0], now.date(), message_text=message.text)
-            if draft.needs_question:
-                await _ask_question(message, context, services, draft)
-                return
-            receipts = await services.db.run_retrying(
-                record_line,
-                user=(user.id, user.full_name, services.is_admin(user.id)),
-                draft=draft,
-                now=now,
-                update_id=update.update_id,
-                chat_id=message.chat_id,
-            )
-        except ReportError as exc:
-            await reply(message, str(exc))
+        draft = parse_report_line(lines[0], now.date(), message_text=message.text)
+        if draft.needs_question:
+            await _ask_question(message, context, services, draft)
             return
+        receipts = await services.db.run_retrying(
+            with_reports(record_line),
+            user=(user.id, user.full_name, services.is_admin(user.id)),
+            draft=draft,
+            now=now,
+            update_id=update.update_id,
+            chat_id=message.chat_id,
+        )
         # Committed. The update counts as handled only once the receipt is out, so a crash in
         # between replays it and the (duplicate-safe) receipt is sent again.
         await _send_receipts(message, context, receipts)
@@ -143,7 +136,7 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     reporter = await _reporter(services, update)
     document_id = await services.db.run(bound_document, message.chat_id)
     if not lines:
-        await _guided_start(message, services, reporter, document_id)
+        await _guided_start(message, context, reporter, document_id)
         return
     await _bulk_preview(message, context, services, reporter, document_id, lines)
 
@@ -156,18 +149,15 @@ def _choice_label(item: PendingReport) -> str:
 async def _ask_question(
     message: Message, context: ContextTypes.DEFAULT_TYPE, services: Services, draft: ReportDraft
 ) -> None:
-    """基本完成 or an ambiguous month: one button per possible answer, nothing stored yet."""
-    reporter = await _reporter(services, message.from_user) if message.from_user else None
-    assert reporter is not None
+    """基本完成 or an ambiguous month: one button per possible answer (for the writer only), nothing stored yet."""
+    assert message.from_user is not None
+    reporter = await _reporter(services, message.from_user)
     document_id = await services.db.run(bound_document, message.chat_id)
-    try:
-        choices = await services.db.run(question_choices, reporter, document_id, draft)
-    except ReportError as exc:
-        await reply(message, str(exc))
-        return
-    token = _save_draft(context, Draft(message.from_user.id if message.from_user else 0, message.chat_id, choices))
+    choices = await services.db.run(with_reports(question_choices), reporter, document_id, draft)
+    user_id = message.from_user.id
+    token = _save_draft(context, Draft(user_id, message.chat_id, choices))
     buttons = [
-        InlineKeyboardButton(_choice_label(item), callback_data=f"rq|{token}|{index}")
+        button(context, message.chat_id, _choice_label(item), f"rq|{token}|{index}", user_id)
         for index, item in enumerate(choices)
     ]
     question = "是“已完成”还是“未完成”？" if draft.status is None else "是哪个月的进度？"
@@ -176,7 +166,7 @@ async def _ask_question(
         f"{choices[0].label}：{trim(draft.details, 200)}\n{question}请选择：",
         reply_markup=InlineKeyboardMarkup(
             [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-            + [[InlineKeyboardButton("取消", callback_data=f"rx|{token}")]]
+            + [[button(context, message.chat_id, "取消", f"rx|{token}", user_id)]]
         ),
     )
 
@@ -189,7 +179,7 @@ async def _bulk_preview(
     document_id: str | None,
     lines: list[str],
 ) -> None:
-    items, errors = await services.db.run(check_lines, reporter, document_id, lines, services.clock())
+    items, errors = await services.db.run(with_reports(check_lines), reporter, document_id, lines, services.clock())
     text = [f"将登记以下 {len(items)} 项（请确认）："]
     text += [f"• {escape(i.label)} {STATUS_LABELS[i.status]}：{escape(trim(i.details, 60))}" for i in items]
     if errors:
@@ -198,16 +188,22 @@ async def _bulk_preview(
     if not items:
         await reply(message, Markup("\n".join(text[1:]) if errors else "没有可登记的内容。"))
         return
-    token = _save_draft(context, Draft(message.from_user.id if message.from_user else 0, message.chat_id, items))
-    buttons = InlineKeyboardMarkup(
+    user_id = message.from_user.id if message.from_user else 0
+    token = _save_draft(context, Draft(user_id, message.chat_id, items))
+    await reply(message, Markup("\n".join(text)), reply_markup=_confirm_buttons(context, message, token))
+
+
+def _confirm_buttons(context: ContextTypes.DEFAULT_TYPE, message: Message, token: str) -> InlineKeyboardMarkup:
+    """确认登记 / 取消, signed for this chat and only for the user who wrote the report."""
+    user_id = message.from_user.id if message.from_user else 0
+    return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("确认登记", callback_data=f"rc|{token}"),
-                InlineKeyboardButton("取消", callback_data=f"rx|{token}"),
+                button(context, message.chat_id, "确认登记", f"rc|{token}", user_id),
+                button(context, message.chat_id, "取消", f"rx|{token}", user_id),
             ]
         ]
     )
-    await reply(message, Markup("\n".join(text)), reply_markup=buttons)
 
 
 def _save_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
@@ -216,12 +212,13 @@ def _save_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
     return token
 
 
-async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@signed
+async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> None:
     """确认登记 / 取消 of a preview."""
     query = update.callback_query
-    if query is None or not query.data or update.effective_user is None:
+    if query is None or update.effective_user is None:
         return
-    action, token, *choice = query.data.split("|")
+    action, token, *choice = payload.split("|")
     drafts = get_services(context).state.drafts
     draft = drafts.get(token)
     if draft is None:
@@ -243,18 +240,14 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         items = [items[int(choice[0])]]
     services = get_services(context)
     reporter = await _reporter(services, update)
-    try:
-        receipts = await services.db.run(
-            record_checked,
-            reporter=reporter,
-            items=items,
-            now=services.clock(),
-            update_id=update.update_id,
-            chat_id=draft.chat_id,
-        )
-    except ReportError as exc:
-        await query.answer(str(exc), show_alert=True)
-        return
+    receipts = await services.db.run(
+        with_reports(record_checked),
+        reporter=reporter,
+        items=items,
+        now=services.clock(),
+        update_id=update.update_id,
+        chat_id=draft.chat_id,
+    )
     drafts.pop(token, None)
     await query.answer("已登记")
     await edit(query, f"已登记 {len(receipts)} 项，回执如下。")
@@ -265,19 +258,18 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # ------------------------------------------------------------------ guided flow
 
 
-async def _guided_start(message: Message, services: Services, reporter: Reporter, document_id: str | None) -> None:
-    try:
-        items = await services.db.run(guided_items, reporter, document_id, services.clock())
-    except ReportError as exc:
-        await reply(message, str(exc))
-        return
+async def _guided_start(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, reporter: Reporter, document_id: str | None
+) -> None:
+    services = get_services(context)
+    items = await services.db.run(with_reports(guided_items), reporter, document_id, services.clock())
     if not items:
         await reply(message, "本单位没有需要报送的指标。")
         return
     period = await services.db.run(document_period, document_id, services.clock())
     missing = sum(1 for _, _, done in items if not done)
     buttons = [
-        InlineKeyboardButton(f"{number}{' ✓' if done else ''}", callback_data=f"rp|{indicator_id}")
+        button(context, message.chat_id, f"{number}{' ✓' if done else ''}", f"rp|{indicator_id}")
         for indicator_id, number, done in items[:GUIDED_BUTTONS]
     ]
     rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
@@ -289,45 +281,49 @@ async def _guided_start(message: Message, services: Services, reporter: Reporter
     )
 
 
-def _indicator_label(session: Session, indicator_id: int) -> str:
-    indicator = session.get(Indicator, indicator_id)
+def _may_report(repo: ReportRepository, reporter: Reporter, indicator_id: int) -> str:
+    """The label of an indicator the reporter may report on now (Refusal otherwise)."""
+    indicator = repo.indicator(indicator_id)
     if indicator is None:
-        raise ReportError("找不到这项指标，请重新选择")
+        raise Refusal("找不到这项指标，请重新选择")
+    require(reporter.actor, Action.REPORT, indicator.target())
     return f"第{indicator.number}项 {trim(indicator.text, 40)}"
 
 
-async def pick_indicator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@signed
+async def pick_indicator(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> None:
     """An indicator chosen (from /report or a search answer's 报进度) → 已完成 / 未完成."""
     query = update.callback_query
-    if query is None or not query.data:
+    if query is None or not isinstance(query.message, Message):
         return
-    indicator_id = query.data.split("|", 1)[1]
+    indicator_id = int(payload.split("|", 1)[1])
     services = get_services(context)
-    try:
-        label = await services.db.run(_indicator_label, int(indicator_id))
-    except (ReportError, ValueError):
-        await query.answer("找不到这项指标，请重新选择。", show_alert=True)
-        return
+    reporter = await _reporter(services, update)
+    label = await services.db.run(with_reports(_may_report), reporter, indicator_id)
     await query.answer()
+    chat_id, user_id = query.message.chat_id, reporter.telegram_user_id
     buttons = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("已完成", callback_data=f"rs|{indicator_id}|done"),
-                InlineKeyboardButton("未完成", callback_data=f"rs|{indicator_id}|prog"),
+                button(context, chat_id, "已完成", f"rs|{indicator_id}|done", user_id),
+                button(context, chat_id, "未完成", f"rs|{indicator_id}|prog", user_id),
             ]
         ]
     )
-    if isinstance(query.message, Message):
-        await reply(query.message, f"{label}\n上月完成情况？", reply_markup=buttons)
+    await reply(query.message, f"{label}\n上月完成情况？", reply_markup=buttons)
 
 
-async def pick_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@signed
+async def pick_status(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> None:
     """已完成 / 未完成 chosen → ask for the details as a reply."""
     query = update.callback_query
-    if query is None or not query.data or update.effective_user is None or not isinstance(query.message, Message):
+    if query is None or update.effective_user is None or not isinstance(query.message, Message):
         return
-    _, indicator_id, status = query.data.split("|", 2)
+    _, indicator_id, status = payload.split("|", 2)
     done = status == "done"
+    services = get_services(context)
+    reporter = await _reporter(services, update)
+    await services.db.run(with_reports(_may_report), reporter, int(indicator_id))
     await query.answer()
     prompt = await reply(
         query.message,
@@ -354,28 +350,21 @@ async def flow_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     details = message.text.strip()
     status = ReportStatus(flow["status"])
     if details.startswith(("已完成", "未完成")):
-        with contextlib.suppress(ReportError):  # a status word typed again at the start overrides the button
+        with contextlib.suppress(Refusal):  # a status word typed again at the start overrides the button
             status, details = parse_status(details)
     if not details:
         await reply(message, "情况说明不能为空，请重新回复。")
         raise ApplicationHandlerStop
     context.user_data.pop(FLOW_KEY, None)  # type: ignore[union-attr]
     services = get_services(context)
-    label = await services.db.run(_indicator_label, flow["indicator_id"])
+    reporter = await _reporter(services, update)
+    label = await services.db.run(with_reports(_may_report), reporter, flow["indicator_id"])
     item = PendingReport(flow["indicator_id"], status, details[:2000], None, label)
     token = _save_draft(context, Draft(message.from_user.id if message.from_user else 0, message.chat_id, [item]))
-    buttons = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("确认登记", callback_data=f"rc|{token}"),
-                InlineKeyboardButton("取消", callback_data=f"rx|{token}"),
-            ]
-        ]
-    )
     await reply(
         message,
         Markup(f"请确认：{escape(label)}\n{STATUS_LABELS[status]}：{escape(trim(details, 300))}"),
-        reply_markup=buttons,
+        reply_markup=_confirm_buttons(context, message, token),
     )
     raise ApplicationHandlerStop
 
@@ -383,25 +372,23 @@ async def flow_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # ------------------------------------------------------------------ history and status
 
 
-def _history_text(session: Session, reporter: Reporter, number: str, document_id: str | None) -> str:
-    indicator = resolve_indicator(session, reporter, parse_indicator_ref(number), document_id)
-    unit_ids = None if reporter.is_coordinator or reporter.unit_id is None else [reporter.unit_id]
-    lines = history(session, indicator, unit_ids)
+def _history_text(repo: ReportRepository, reporter: Reporter, number: str, document_id: str | None) -> str:
+    indicator, lines = indicator_history(repo, reporter, parse_indicator_ref(number), document_id)
     if not lines:
-        return f"第{escape(indicator.number)}项还没有报送记录。"
+        return f"第{escape(indicator.number)}项还没有您可以查看的报送记录。"
     text = [f"<b>第{escape(indicator.number)}项</b> 报送记录（共 {len(lines)} 版，新的在前）："]
     for line in lines:
         late = "【逾期】" if line.late else ""
         text.append(
-            f"• {line.period} 第{line.version}版 {escape(line.unit)} {STATUS_LABELS[line.status]}{late}"
-            f" — {escape(line.reporter)} {line.created_at:%m-%d %H:%M}（{line.short_id}）\n"
-            f"  {escape(trim(line.details, 80))}"
+            f"• {line.period} 第{line.version}版 {escape(line.unit_name)} {STATUS_LABELS[line.status]}{late}"
+            f" — {escape(line.reporter_name)} {line.created_at:%m-%d %H:%M}（{line.short_id}）\n"
+            f"  {escape(trim(line.text, 80))}"
         )
     return "\n".join(text)[:4000]
 
 
 async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/history 31."""
+    """/history 31: the versions the user may see (own unit's; coordinators their programme's)."""
     message = update.effective_message
     if message is None:
         return
@@ -411,30 +398,14 @@ async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services = get_services(context)
     reporter = await _reporter(services, update)
     document_id = await services.db.run(bound_document, message.chat_id)
-    try:
-        text = await services.db.run(_history_text, reporter, " ".join(context.args), document_id)
-    except ReportError as exc:
-        await reply(message, str(exc))
-        return
+    text = await services.db.run(with_reports(_history_text), reporter, " ".join(context.args), document_id)
     await reply(message, Markup(text))
 
 
 def _status_text(
-    session: Session, reporter: Reporter, unit_name: str | None, document_id: str | None, now: datetime
+    repo: ReportRepository, reporter: Reporter, unit_name: str | None, document_id: str | None, now: datetime
 ) -> str:
-    if unit_name:
-        if not reporter.is_coordinator:
-            raise ReportError("只有法规科协调人可以查看其他单位；查看本单位请直接发送 /status")
-        unit = find_unit(session, unit_name)
-        if unit is None:
-            raise ReportError(f"找不到单位“{unit_name}”")
-        unit_id = unit.id
-    elif reporter.unit_id is not None:
-        unit_id = reporter.unit_id
-    else:
-        raise ReportError("您还没有登记所属单位，请先发送 /join 单位 姓名")
-    period = document_period(session, document_id, now)
-    status = unit_status(session, unit_id, period.period, document_id)
+    status, period = status_of(repo, reporter, unit_name, document_id, now)
     text = [f"<b>{escape(status.unit)}</b> {period.label}：已报 {status.reported} / {len(status.lines)} 项"]
     for line in status.lines[:80]:
         mark = "✅" if line.status == ReportStatus.DONE else ("🔄" if line.status else "⬜")
@@ -447,7 +418,7 @@ def _status_text(
 
 
 async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/status [单位]."""
+    """/status [单位]: own unit; another unit only for its programme's coordinators and admins."""
     message = update.effective_message
     if message is None:
         return
@@ -455,11 +426,7 @@ async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     reporter = await _reporter(services, update)
     document_id = await services.db.run(bound_document, message.chat_id)
     unit_name = " ".join(context.args or []) or None
-    try:
-        text = await services.db.run(_status_text, reporter, unit_name, document_id, services.clock())
-    except ReportError as exc:
-        await reply(message, str(exc))
-        return
+    text = await services.db.run(with_reports(_status_text), reporter, unit_name, document_id, services.clock())
     await reply(message, Markup(text))
 
 

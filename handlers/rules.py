@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from handlers.deps import get_services
-from handlers.members import is_coordinator
+from handlers.deps import get_services, reporter_of
 from handlers.replies import Markup, bold, html, join_lines, reply
+from knowledge.access import Action, Reporter, Target, require
 from knowledge.errors import Refusal
 from knowledge.profile_edit import KEYS_HELP, describe
 from storage.chats import bound_document
@@ -49,7 +49,7 @@ def _rules_text(session: Session, chat_id: int, wanted: str | None, now: datetim
     return join_lines([html(bold(document.short_name or document.title), " 的报送规则："), *(f"• {x}" for x in lines)])
 
 
-def _set(session: Session, chat_id: int, args: list[str], now: datetime) -> Markup:
+def _set(session: Session, reporter: Reporter, chat_id: int, args: list[str], now: datetime) -> Markup:
     document_id = None
     if len(args) >= 3:
         document_id = _document_id(session, args[0])
@@ -58,6 +58,7 @@ def _set(session: Session, chat_id: int, args: list[str], now: datetime) -> Mark
     document_id = document_id or bound_document(session, chat_id)
     if document_id is None:
         raise Refusal("本群没有绑定文档，请写明文档：/rules set 文档编号 项目 值")
+    require(reporter.actor, Action.RULES_EDIT, Target.of(document_id))  # that programme's coordinators
     if len(args) < 2:
         raise Refusal(SET_USAGE + KEYS_HELP)
     done = edit_profile(session, document_id, args[0], " ".join(args[1:]), now)
@@ -73,10 +74,8 @@ async def rules(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     try:
         if args and args[0] == "set":
-            if not await is_coordinator(update, context):
-                await reply(message, "只有法规科协调人或管理员可以修改报送规则。")
-                return
-            text = await services.db.run(_set, message.chat_id, args[1:], services.clock())
+            reporter = await reporter_of(services, update.effective_user)  # type: ignore[arg-type]
+            text = await services.db.run(_set, reporter, message.chat_id, args[1:], services.clock())
         else:
             text = await services.db.run(_rules_text, message.chat_id, " ".join(args) or None, services.clock())
     except Refusal as exc:

@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from handlers.deps import Services, get_services
-from handlers.replies import edit, reply
+from handlers.callbacks import button, signed
+from handlers.deps import Services, get_services, reporter_of
+from handlers.replies import reply
+from knowledge.access import Action, Reporter, Target, require
 from knowledge.files import ImportInputError, read_in_worker
 from knowledge.imports import ImportReport, RemovalsNeedConfirmation
 from knowledge.model import ParsedDocument
 from storage.catalog import import_document
-from storage.members import is_coordinator
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +79,9 @@ async def import_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if message is None or user is None or message.document is None:
         return
     services = get_services(context)
-    allowed = services.is_admin(user.id) or await services.db.run(is_coordinator, user.id)
-    if not allowed:
-        await reply(message, "只有管理员或法规科协调人可以导入指标表。")
-        return
+    reporter = await reporter_of(services, user)
+    if not reporter.is_coordinator:  # before downloading anything; the programme is checked once parsed
+        require(reporter.actor, Action.IMPORT)
     document = message.document
     name = document.file_name or "未命名文件"
     limit = services.config.import_max_bytes
@@ -103,12 +103,17 @@ async def import_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     try:
         parsed = await read_in_worker(data, name, max_bytes=limit, limits=services.config.import_limits)
+    except ImportInputError as exc:
+        await reply(message, f"导入失败：{exc}\n数据库未做任何改动。")
+        return
+    _require_programmes(reporter, parsed)
+    try:
         reports = await _run_import(services, parsed, replace=False)
     except RemovalsNeedConfirmation as exc:
         token = secrets.token_urlsafe(12)
         services.state.pending_imports[token] = PendingImport(user.id, message.chat_id, name, parsed)
-        buttons = [[InlineKeyboardButton("确认删除并导入", callback_data=f"ix|{token}"),
-                    InlineKeyboardButton("取消", callback_data=f"iq|{token}")]]  # fmt: skip
+        buttons = [[button(context, message.chat_id, "确认删除并导入", f"ix|{token}", user.id),
+                    button(context, message.chat_id, "取消", f"iq|{token}", user.id)]]  # fmt: skip
         text = f"导入未执行：{exc}。\n确认删除这些指标并导入，请按“确认删除并导入”；否则数据库不做任何改动。"
         await reply(message, text, reply_markup=InlineKeyboardMarkup(buttons))
         return
@@ -118,13 +123,21 @@ async def import_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await reply(message, _report_text(reports))
 
 
-async def confirm_import(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """确认删除并导入 / 取消: only the sender of the file, in the same chat, once."""
+def _require_programmes(reporter: Reporter, parsed: list[ParsedDocument]) -> None:
+    """A scoped coordinator imports only the programmes they coordinate (new ones: unscoped or admins)."""
+    for read in parsed:
+        require(reporter.actor, Action.IMPORT, Target.of(read.doc_id))
+
+
+@signed
+async def confirm_import(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> None:
+    """确认删除并导入 / 取消: only the sender of the file, in the same chat, once; rights re-checked."""
     query = update.callback_query
-    if query is None or not query.data or not isinstance(query.message, Message):
+    if query is None or not isinstance(query.message, Message):
         return
-    action, _, token = query.data.partition("|")
-    pending = get_services(context).state.pending_imports
+    action, _, token = payload.partition("|")
+    services = get_services(context)
+    pending = services.state.pending_imports
     waiting = pending.get(token)
     if waiting is None:
         await query.answer("这次导入已处理或已过期，请重新发送文件。", show_alert=True)
@@ -132,13 +145,15 @@ async def confirm_import(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if waiting.user_id != query.from_user.id or waiting.chat_id != query.message.chat_id:
         await query.answer("只有发送这个文件的人可以确认。", show_alert=True)
         return
+    if action != "iq":
+        _require_programmes(await reporter_of(services, query.from_user), waiting.documents)
     del pending[token]
     await query.answer()
     if action == "iq":
-        await edit(query, f"已取消导入“{waiting.name}”，数据库未做任何改动。")
+        await query.message.edit_text(f"已取消导入“{waiting.name}”，数据库未做任何改动。")
         return
-    reports = await _run_import(get_services(context), waiting.documents, replace=True)
-    await edit(query, _report_text(reports))
+    reports = await _run_import(services, waiting.documents, replace=True)
+    await query.message.edit_text(_report_text(reports))
 
 
 async def import_usage(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:

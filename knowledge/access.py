@@ -53,10 +53,12 @@ class Action(enum.StrEnum):
 
 PUBLIC = frozenset({Action.VIEW_INDICATOR, Action.JOIN_REQUEST, Action.RULES_VIEW})
 UNIT_WRITE = frozenset({Action.REPORT, Action.UPLOAD})
-UNIT_RECORDS = frozenset({Action.VIEW_RECORDS, Action.VIEW_FILES, Action.EXPORT, Action.BUNDLE, Action.WITHDRAW})
+UNIT_RECORDS = frozenset({Action.VIEW_RECORDS, Action.VIEW_FILES, Action.EXPORT, Action.WITHDRAW})
 COORDINATION = frozenset(
     {
+        Action.BUNDLE,
         Action.JOIN_DECIDE,
+        Action.ADD_COORDINATOR,
         Action.ADD_MEMBER,
         Action.BIND_CHAT,
         Action.DEADLINE_EDIT,
@@ -67,8 +69,22 @@ COORDINATION = frozenset(
         Action.RULES_EDIT,
     }
 )
-ADMIN_ONLY = frozenset({Action.ADD_COORDINATOR})
-assert frozenset(Action) == PUBLIC | UNIT_WRITE | UNIT_RECORDS | COORDINATION | ADMIN_ONLY
+assert frozenset(Action) == PUBLIC | UNIT_WRITE | UNIT_RECORDS | COORDINATION
+
+# What a coordinator action is called in a refusal: 只有本项目的协调人或管理员可以…
+COORDINATION_VERBS = {
+    Action.BUNDLE: "打包佐证材料",
+    Action.JOIN_DECIDE: "确认登记申请",
+    Action.ADD_MEMBER: "添加成员",
+    Action.ADD_COORDINATOR: "指定协调人",
+    Action.BIND_CHAT: "绑定群",
+    Action.DEADLINE_EDIT: "修改截止日期",
+    Action.WEBHOOK_SET: "设置群机器人",
+    Action.IMPORT: "导入指标表",
+    Action.SCORE: "打分",
+    Action.RETURN: "退回报送",
+    Action.RULES_EDIT: "修改报送规则",
+}
 
 
 @dataclass(frozen=True)
@@ -98,6 +114,31 @@ class Actor:
 
 
 STRANGER = Actor(0)
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """A user as the reporting rules see them: Telegram identity, linked unit, role, scope."""
+
+    telegram_user_id: int
+    name: str
+    member_id: int | None
+    unit_id: int | None
+    unit_name: str
+    is_coordinator: bool  # coordinators and admins
+    is_admin: bool = False
+    programmes: frozenset[str] = frozenset()  # coordinated programmes; empty = all
+
+    @property
+    def actor(self) -> Actor:
+        """The same user as :func:`may` sees them."""
+        return Actor(
+            self.telegram_user_id,
+            self.is_admin,
+            frozenset({self.unit_id}) if self.unit_id is not None else frozenset(),
+            self.is_coordinator,
+            self.programmes,
+        )
 
 
 @dataclass(frozen=True)
@@ -151,11 +192,9 @@ class Decision:
 
 ALLOW = Decision(True)
 NOT_JOINED = "您还没有登记所属单位，请先发送 /join 单位 姓名，例如：/join 法规科 刘海利"
-NOT_COORDINATOR = "只有本项目的协调人或管理员可以这样做。"
 OTHER_UNIT = "这是其他单位的记录，只有该单位成员、本项目协调人或管理员可以查看。"
 NOT_OWNER = "本单位不是这项指标的责任单位，不能报送；请联系牵头单位或协调人。"
 COOPERATING_ONLY = "本项目由牵头单位汇总报送，配合单位请把材料交给牵头单位。"
-ADMIN_NEEDED = "只有管理员可以这样做。"
 
 
 def may(actor: Actor, action: Action, target: Target = ANYTHING) -> Decision:
@@ -164,27 +203,28 @@ def may(actor: Actor, action: Action, target: Target = ANYTHING) -> Decision:
         return ALLOW
     if actor.is_admin:
         return ALLOW
-    if action in ADMIN_ONLY:
-        return Decision(False, ADMIN_NEEDED)
     coordinator = _coordinates_target(actor, target)
     if action in COORDINATION:
-        return ALLOW if coordinator else Decision(False, NOT_COORDINATOR)
+        return ALLOW if coordinator else Decision(False, not_coordinator(action))
     if coordinator:
         return ALLOW
+    if not actor.units and not actor.is_coordinator:
+        return Decision(False, NOT_JOINED)
     if action in UNIT_WRITE:
-        if not actor.units:
-            return Decision(False, NOT_JOINED)
         if actor.units & target.lead_units:
             return ALLOW
         if actor.units & target.cooperating_units:
             return ALLOW if target.cooperating_report else Decision(False, COOPERATING_ONLY)
         return Decision(False, NOT_OWNER)
     # UNIT_RECORDS: the record's own unit only
-    if not actor.units:
-        return Decision(False, NOT_JOINED)
     if target.units and target.units <= actor.units:
         return ALLOW
     return Decision(False, OTHER_UNIT)
+
+
+def not_coordinator(action: Action) -> str:
+    """The refusal of a coordinator action to someone else."""
+    return f"只有本项目的协调人或管理员可以{COORDINATION_VERBS[action]}。"
 
 
 def require(actor: Actor, action: Action, target: Target = ANYTHING) -> None:

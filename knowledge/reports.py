@@ -1,36 +1,28 @@
 """Reporting rules: reading what staff write (31 已完成 具体情况, 10月, status words) and recording
 it: one line at once, a pasted list after a preview, the items of the guided flow.
 
-Parsing raises ReportError with a Chinese message saying what to fix; the recording functions
-run inside the caller's unit of work and claim the update they answer.
+Parsing raises ReportError (= ``knowledge.errors.Refusal``) with a Chinese message saying what
+to fix. The recording use cases take a :class:`ReportRepository` (``storage.progress.SqlReports``
+implements it over one session, i.e. inside the caller's unit of work) and plain values; who
+may report or see what is decided by ``knowledge.access``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
-from sqlalchemy.orm import Session
-
-from knowledge.report_line import IndicatorRef, NormalisedText, read_status
+from knowledge.access import Action, Reporter, Target, may, require
+from knowledge.domain import ReportStatus, Role
+from knowledge.errors import Refusal
+from knowledge.profile import Profile
+from knowledge.report_line import IndicatorRef, NormalisedText, document_named, read_status
 from knowledge.report_line import parse_report_line as parse_line
-from knowledge.statuses import BASIC_STATUSES, OPTIONAL_STATUSES
-from storage.chats import bound_document
-from storage.models import Indicator, ReportStatus, Role
-from storage.progress import (
-    Receipt,
-    Reporter,
-    ReportError,
-    check_permission,
-    check_status_allowed,
-    claim_update,
-    document_period,
-    receipt_for_update,
-    reporter_for,
-    resolve_indicator,
-    store_report,
-    unit_status,
-)
+from knowledge.schedule import Period, report_period
+from knowledge.statuses import BASIC_STATUSES, OPTIONAL_STATUSES, STATUS_LABELS, allowed_statuses
+
+ReportError = Refusal  # the name the parsing code has always used
 
 MAX_LINES = 50
 ALL_STATUSES = frozenset(BASIC_STATUSES | OPTIONAL_STATUSES)
@@ -79,6 +71,213 @@ def parse_report_line(text: str, today: date, line: int = 1, message_text: str =
     )
 
 
+# ------------------------------------------------------------------ what the use cases need
+
+
+@dataclass(frozen=True)
+class OwnerRef:
+    """A unit owning an indicator."""
+
+    role: Role
+    unit_id: int
+    unit_name: str
+
+
+@dataclass(frozen=True)
+class IndicatorRecord:
+    """An indicator as the rules see it: number, programme, owners, the programme's profile."""
+
+    id: int
+    number: str
+    text: str
+    document_id: str
+    document_name: str
+    owners: tuple[OwnerRef, ...] = ()
+    profile: Profile | None = None  # the programme's rules (periods: knowledge.schedule)
+    cooperating_report: bool = True
+    table_name: str = ""
+    document_issuer: str = ""
+    document_kind: str = ""
+
+    @property
+    def label(self) -> str:
+        """``000第12项``, with 党委/政府 for the two-table document."""
+        table = self.table_name if self.table_name in ("党委", "政府") else ""
+        return f"{self.document_name}{table}第{self.number}项"
+
+    def target(self, units: frozenset[int] | None = None) -> Target:
+        """The access target of this indicator (a record of ``units`` on it, when given)."""
+        return Target(
+            frozenset({self.document_id}),
+            units if units is not None else frozenset(),
+            frozenset(o.unit_id for o in self.owners if o.role == Role.LEAD),
+            frozenset(o.unit_id for o in self.owners if o.role == Role.COOPERATING),
+            self.cooperating_report,
+        )
+
+    @property
+    def unit_ids(self) -> frozenset[int]:
+        return frozenset(o.unit_id for o in self.owners)
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """A report version to append."""
+
+    indicator_id: int
+    unit_id: int
+    period: str
+    late: bool
+    status: ReportStatus
+    text: str
+    reporter: Reporter
+    update_id: int | None
+    chat_id: int | None
+    created_at: datetime
+    message_text: str = ""  # the whole message as written (verbatim)
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    """A stored report version."""
+
+    short_id: str
+    indicator_id: int
+    unit_id: int
+    unit_name: str
+    period: str
+    version: int
+    status: ReportStatus
+    text: str
+    late: bool
+    reporter_name: str
+    created_at: datetime
+
+
+@dataclass
+class Receipt:
+    """What the bot confirms after a report is committed."""
+
+    short_id: str
+    indicator_number: str
+    indicator_text: str
+    document_name: str
+    unit: str
+    period: Period
+    status: ReportStatus
+    version: int
+    details: str
+    duplicate: bool = False
+
+
+@dataclass
+class StatusLine:
+    """An indicator of a unit and its current report for a period."""
+
+    indicator_id: int
+    number: str
+    text: str
+    role: Role
+    status: ReportStatus | None
+    late: bool = False
+    attachments: int = 0
+    document_id: str = ""
+
+
+@dataclass
+class UnitStatus:
+    """A unit's indicators for a period, reported or not."""
+
+    unit: str
+    period: str
+    lines: list[StatusLine] = field(default_factory=list)
+
+    @property
+    def reported(self) -> int:
+        return sum(1 for line in self.lines if line.status is not None)
+
+
+class ReportRepository(Protocol):
+    """What the reporting use cases read and write (``storage.progress.SqlReports``)."""
+
+    def reporter(self, telegram_user_id: int, name: str, is_admin: bool) -> Reporter: ...
+    def bound_document(self, chat_id: int) -> str | None: ...
+    def claim_update(self, update_id: int | None, kind: str, now: datetime) -> bool: ...
+    def indicators_by_key(self, key: str, document_id: str | None, table: str = "") -> list[IndicatorRecord]: ...
+    def indicator(self, indicator_id: int) -> IndicatorRecord | None: ...
+    def append_report(self, report: NewReport) -> StoredReport: ...
+    def reports_of_update(self, update_id: int) -> list[StoredReport]: ...
+    def reports_on(self, indicator_id: int) -> list[StoredReport]: ...
+    def profile(self, document_id: str) -> Profile | None: ...
+    def unit_status(self, unit_id: int, period: str, document_id: str | None) -> UnitStatus: ...
+    def find_unit(self, name: str) -> tuple[int, str] | None: ...
+
+
+# ------------------------------------------------------------------ rules
+
+
+def resolve_indicator(
+    repo: ReportRepository, reporter: Reporter, key: str | IndicatorRef, document_id: str | None
+) -> IndicatorRecord:
+    """The indicator a reporter means: their unit's, in the named/bound document first; asks if several."""
+    ref = key if isinstance(key, IndicatorRef) else IndicatorRef(key)
+    candidates = repo.indicators_by_key(ref.key, None, ref.table)
+    if ref.document_words:
+        candidates = [i for i in candidates if document_named(ref, i.document_issuer, i.document_kind)]
+    elif document_id:  # the chat's document decides; another document's number is not guessed
+        candidates = [i for i in candidates if i.document_id == document_id]
+    if not candidates:
+        raise Refusal(f"没有编号为 {ref.table}{ref.key} 的指标，请核对编号（可发送 /ask {ref.key} 查询）")
+    if reporter.unit_id is not None:
+        own = [i for i in candidates if reporter.unit_id in i.unit_ids]
+        if len(own) == 1:
+            return own[0]
+        if own:
+            candidates = own
+    if len(candidates) == 1:
+        return candidates[0]
+    names = "、".join(i.label for i in candidates[:6])
+    raise Refusal(f"编号 {ref.key} 有多项：{names}，请写明是哪一项（例如“党委{ref.key}”“政府{ref.key}”或文档简称）")
+
+
+def check_status_allowed(indicator: IndicatorRecord, status: ReportStatus) -> None:
+    """Refuse a status the indicator's document does not offer (无材料/不涉及 only where allowed)."""
+    allowed = allowed_statuses(indicator.profile.statuses if indicator.profile else [])
+    if status not in allowed:
+        words = "、".join(STATUS_LABELS[s] for s in sorted(allowed, key=list(STATUS_LABELS).index))
+        raise Refusal(f"《{indicator.document_name}》没有“{STATUS_LABELS[status]}”这一项，请写：{words}")
+
+
+def reporting_unit(reporter: Reporter, indicator: IndicatorRecord, action: Action = Action.REPORT) -> OwnerRef:
+    """The unit a report (or file: ``Action.UPLOAD``) is for: the reporter's own owning unit, else
+    (the programme's coordinators) the lead. Refusal naming the lead unit when not allowed."""
+    decision = may(reporter.actor, action, indicator.target())
+    if not decision:
+        if reporter.unit_id is not None and reporter.unit_id not in indicator.unit_ids:
+            lead = "、".join(o.unit_name for o in indicator.owners if o.role == Role.LEAD) or "未分配"
+            raise Refusal(f"指标 {indicator.number} 由{lead}牵头，{reporter.unit_name}不能报送；请联系牵头单位或协调人")
+        raise Refusal(decision.reason)
+    for owner in indicator.owners:
+        if owner.unit_id == reporter.unit_id:
+            return owner
+    if indicator.owners:
+        return indicator.owners[0]
+    raise Refusal(f"指标 {indicator.number} 没有分配责任单位，无法登记进度")
+
+
+def visible_units(reporter: Reporter, indicator: IndicatorRecord, action: Action) -> frozenset[int] | None:
+    """Whose records on ``indicator`` the reporter may see: None for all (its coordinators), else their units.
+
+    Raises Refusal for strangers and for members of units that do not own the indicator.
+    """
+    actor = reporter.actor
+    if may(actor, action, indicator.target(indicator.unit_ids)):
+        return None  # coordinators of the programme and admins
+    own = actor.units & indicator.unit_ids
+    require(actor, action, indicator.target(own))
+    return own
+
+
 # ------------------------------------------------------------------ recording
 
 
@@ -94,8 +293,58 @@ class PendingReport:
     message_text: str = ""
 
 
+def _receipt(indicator: IndicatorRecord, stored: StoredReport, *, duplicate: bool = False) -> Receipt:
+    period = report_period(indicator.profile, stored.created_at, stored.period)
+    return Receipt(
+        stored.short_id,
+        indicator.number,
+        indicator.text,
+        indicator.document_name,
+        stored.unit_name,
+        Period(stored.period, stored.late, period.deadline),
+        stored.status,
+        stored.version,
+        stored.text,
+        duplicate,
+    )
+
+
+def store_report(
+    repo: ReportRepository,
+    *,
+    reporter: Reporter,
+    indicator: IndicatorRecord,
+    status: ReportStatus,
+    details: str,
+    now: datetime,
+    explicit_period: str | None = None,
+    update_id: int | None = None,
+    chat_id: int | None = None,
+    message_text: str = "",
+) -> Receipt:
+    """Append a new version of a unit's report on an indicator for a period."""
+    unit = reporting_unit(reporter, indicator)
+    check_status_allowed(indicator, status)
+    period = report_period(indicator.profile, now, explicit_period)
+    stored = repo.append_report(
+        NewReport(indicator.id, unit.unit_id, period.period, period.late, status, details, reporter, update_id,
+                  chat_id, now, message_text or details)
+    )  # fmt: skip
+    return _receipt(indicator, stored)
+
+
+def receipts_for_update(repo: ReportRepository, update_id: int) -> list[Receipt]:
+    """Receipts of reports an update already created (to answer a redelivery the same way)."""
+    receipts = []
+    for stored in repo.reports_of_update(update_id):
+        indicator = repo.indicator(stored.indicator_id)
+        if indicator is not None:
+            receipts.append(_receipt(indicator, stored, duplicate=True))
+    return receipts
+
+
 def record_line(
-    session: Session,
+    repo: ReportRepository,
     *,
     user: tuple[int, str, bool],
     draft: ReportDraft,
@@ -104,14 +353,14 @@ def record_line(
     chat_id: int,
 ) -> list[tuple[Receipt, int]]:
     """One-line report: claim the update and store the report in one transaction."""
-    if not claim_update(session, update_id, "report", now):
-        return [(r, 0) for r in receipt_for_update(session, update_id)] if update_id else []
-    reporter = reporter_for(session, *user)
-    indicator = resolve_indicator(session, reporter, draft.number, bound_document(session, chat_id))
+    if not repo.claim_update(update_id, "report", now):
+        return [(r, 0) for r in receipts_for_update(repo, update_id)] if update_id else []
+    reporter = repo.reporter(*user)
+    indicator = resolve_indicator(repo, reporter, draft.number, repo.bound_document(chat_id))
     if draft.status is None:
-        raise ReportError("请先选择完成情况")
+        raise Refusal("请先选择完成情况")
     receipt = store_report(
-        session,
+        repo,
         reporter=reporter,
         indicator=indicator,
         status=draft.status,
@@ -126,7 +375,7 @@ def record_line(
 
 
 def check_lines(
-    session: Session, reporter: Reporter, document_id: str | None, lines: list[str], now: datetime
+    repo: ReportRepository, reporter: Reporter, document_id: str | None, lines: list[str], now: datetime
 ) -> tuple[list[PendingReport], list[str]]:
     """Bulk paste: each line parsed and checked (indicator, permission) into (ready, Chinese errors)."""
     ok: list[PendingReport] = []
@@ -135,12 +384,12 @@ def check_lines(
         try:
             draft = parse_report_line(line, now.date(), number)
             if draft.status is None:
-                raise ReportError("看不出是“已完成”还是“未完成”，请写明")
+                raise Refusal("看不出是“已完成”还是“未完成”，请写明")
             if draft.period_choices:
                 years = "或".join(f"{p[:4]}年{int(p[5:])}月" for p in draft.period_choices)
-                raise ReportError(f"请写明是{years}")
-            indicator = resolve_indicator(session, reporter, draft.number, document_id)
-            unit = check_permission(session, reporter, indicator)
+                raise Refusal(f"请写明是{years}")
+            indicator = resolve_indicator(repo, reporter, draft.number, document_id)
+            unit = reporting_unit(reporter, indicator)
             check_status_allowed(indicator, draft.status)
             ok.append(
                 PendingReport(
@@ -148,11 +397,11 @@ def check_lines(
                     draft.status,
                     draft.details,
                     draft.period,
-                    f"第{indicator.number}项（{unit.name}）",
+                    f"第{indicator.number}项（{unit.unit_name}）",
                     draft.message_text,
                 )
             )
-        except ReportError as exc:
+        except Refusal as exc:
             errors.append(f"第{number}行：{exc}")
     if len(lines) > MAX_LINES:
         errors.append(f"一次最多 {MAX_LINES} 行，其余 {len(lines) - MAX_LINES} 行未处理")
@@ -160,11 +409,11 @@ def check_lines(
 
 
 def question_choices(
-    session: Session, reporter: Reporter, document_id: str | None, draft: ReportDraft
+    repo: ReportRepository, reporter: Reporter, document_id: str | None, draft: ReportDraft
 ) -> list[PendingReport]:
     """An undecided line (基本完成, ``12月`` in December): one checked report per possible answer."""
-    indicator = resolve_indicator(session, reporter, draft.number, document_id)
-    unit = check_permission(session, reporter, indicator)
+    indicator = resolve_indicator(repo, reporter, draft.number, document_id)
+    unit = reporting_unit(reporter, indicator)
     statuses = draft.status_choices or ((draft.status,) if draft.status else ())
     periods: tuple[str | None, ...] = draft.period_choices or (draft.period,)
     choices = []
@@ -177,7 +426,7 @@ def question_choices(
                     status,
                     draft.details,
                     period,
-                    f"第{indicator.number}项（{unit.name}）",
+                    f"第{indicator.number}项（{unit.unit_name}）",
                     draft.message_text,
                 )
             )
@@ -185,7 +434,7 @@ def question_choices(
 
 
 def record_checked(
-    session: Session,
+    repo: ReportRepository,
     *,
     reporter: Reporter,
     items: list[PendingReport],
@@ -193,16 +442,19 @@ def record_checked(
     update_id: int | None,
     chat_id: int,
 ) -> list[tuple[Receipt, int]]:
-    """Store previewed reports on confirmation, once per button press (its update is claimed)."""
-    if not claim_update(session, update_id, "report-confirm", now):
+    """Store previewed reports on confirmation, once per button press (its update is claimed).
+
+    Rights are checked again: they may have changed since the preview.
+    """
+    if not repo.claim_update(update_id, "report-confirm", now):
         return []
     receipts = []
     for item in items:
-        indicator = session.get(Indicator, item.indicator_id)
+        indicator = repo.indicator(item.indicator_id)
         if indicator is None:
-            raise ReportError("指标已被删除，请重新报送")
+            raise Refusal("指标已被删除，请重新报送")
         receipt = store_report(
-            session,
+            repo,
             reporter=reporter,
             indicator=indicator,
             status=item.status,
@@ -218,12 +470,51 @@ def record_checked(
 
 
 def guided_items(
-    session: Session, reporter: Reporter, document_id: str | None, now: datetime
+    repo: ReportRepository, reporter: Reporter, document_id: str | None, now: datetime
 ) -> list[tuple[int, str, bool]]:
     """The unit indicators for the guided flow: (id, number, reported), unreported and lead first."""
     if reporter.unit_id is None:
-        raise ReportError("您还没有登记所属单位，请先发送 /join 单位 姓名；协调人可直接用 /report 编号 已完成 …")
-    period = document_period(session, document_id, now).period
-    status = unit_status(session, reporter.unit_id, period, document_id)
+        raise Refusal("您还没有登记所属单位，请先发送 /join 单位 姓名；协调人可直接用 /report 编号 已完成 …")
+    period = report_period(repo.profile(document_id) if document_id else None, now).period
+    status = repo.unit_status(reporter.unit_id, period, document_id)
     ordered = sorted(status.lines, key=lambda line: (line.status is not None, line.role != Role.LEAD))
     return [(line.indicator_id, line.number, line.status is not None) for line in ordered]
+
+
+# ------------------------------------------------------------------ reading
+
+
+def indicator_history(
+    repo: ReportRepository, reporter: Reporter, key: str | IndicatorRef, document_id: str | None
+) -> tuple[IndicatorRecord, list[StoredReport]]:
+    """Every report version on an indicator the reporter may see (newest first)."""
+    indicator = resolve_indicator(repo, reporter, key, document_id)
+    units = visible_units(reporter, indicator, Action.VIEW_RECORDS)
+    reports = [r for r in repo.reports_on(indicator.id) if units is None or r.unit_id in units]
+    return indicator, reports
+
+
+def status_of(
+    repo: ReportRepository, reporter: Reporter, unit_name: str | None, document_id: str | None, now: datetime
+) -> tuple[UnitStatus, Period]:
+    """/status: a unit's indicators and reports this period (own unit, or one a coordinator names)."""
+    if unit_name:
+        found = repo.find_unit(unit_name)
+        if found is None:
+            raise Refusal(f"找不到单位“{unit_name}”")
+        unit_id = found[0]
+    elif reporter.unit_id is not None:
+        unit_id = reporter.unit_id
+    else:
+        raise Refusal("您还没有登记所属单位，请先发送 /join 单位 姓名")
+    period = report_period(repo.profile(document_id) if document_id else None, now)
+    status = repo.unit_status(unit_id, period.period, document_id)
+    actor = reporter.actor
+    if unit_id not in actor.units:
+        # Another unit: coordinators see the programmes they coordinate; members and strangers nothing.
+        programmes = sorted({line.document_id for line in status.lines})
+        allowed = {p for p in programmes if may(actor, Action.VIEW_RECORDS, Target.of(p, units=[unit_id]))}
+        if not allowed:
+            require(actor, Action.VIEW_RECORDS, Target.of(programmes[0] if programmes else None, units=[unit_id]))
+        status.lines = [line for line in status.lines if line.document_id in allowed]
+    return status, period

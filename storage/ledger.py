@@ -3,6 +3,8 @@ its latest report and attachments (plain rows; ``knowledge.ledger`` writes the f
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,9 +23,13 @@ from storage.progress import ReportError, attachment_counts, find_unit, latest_r
 
 
 def ledger(
-    session: Session, period: str, unit_name: str | None = None, document_id: str | None = None
+    session: Session,
+    period: str,
+    unit_name: str | None = None,
+    document_id: str | None = None,
+    documents: Collection[str] | None = None,
 ) -> list[UnitLedger]:
-    """Per-unit ledgers for a period (all units owning indicators, or one)."""
+    """Per-unit ledgers for a period (all units owning indicators, or one; of ``documents`` when given)."""
     unit_ids: list[int]
     if unit_name:
         unit = find_unit(session, unit_name)
@@ -58,6 +64,8 @@ def ledger(
         )
         if document_id:
             rows_query = rows_query.where(Indicator.document_id == document_id)
+        if documents is not None:
+            rows_query = rows_query.where(Indicator.document_id.in_(list(documents)))
         latest = latest_reports(session, unit_id, period)
         files = attachment_counts(session, unit_id, period)
         sheet = UnitLedger(unit.name)
@@ -97,8 +105,10 @@ def ledger(
     return result
 
 
-def evidence(session: Session, period: str, number: str | None = None) -> list[EvidenceFile]:
-    """Attachments of a period (of one indicator number, when given)."""
+def evidence(
+    session: Session, period: str, number: str | None = None, documents: Collection[str] | None = None
+) -> list[EvidenceFile]:
+    """Attachments of a period (of one indicator number, of ``documents``, when given)."""
     query = (
         select(Attachment, Indicator, Unit.name, Document.short_name)
         .join(Indicator, Indicator.id == Attachment.indicator_id)
@@ -109,6 +119,8 @@ def evidence(session: Session, period: str, number: str | None = None) -> list[E
     )
     if number:
         query = query.where(Indicator.key == number)
+    if documents is not None:
+        query = query.where(Indicator.document_id.in_(list(documents)))
     return [
         EvidenceFile(
             f"{short or indicator.document_id}/第{indicator.number}项 {indicator.text[:16]}",

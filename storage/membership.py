@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rapidfuzz import process
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
     Assignment,
     ChatBinding,
     ChatKind,
+    CoordinatorScope,
     Document,
     Indicator,
     Member,
@@ -58,6 +59,8 @@ class MemberView:
     person: str
     role: MemberRole
     status: MemberStatus
+    unit_id: int | None = None
+    programmes: tuple[str, ...] = ()  # coordinated programmes (coordinators only; empty = all)
 
 
 def _view(session: Session, member: Member) -> MemberView:
@@ -71,7 +74,55 @@ def _view(session: Session, member: Member) -> MemberView:
         person.name if person else "",
         member.role,
         member.status,
+        member.unit_id,
+        tuple(
+            session.scalars(
+                select(CoordinatorScope.document_id)
+                .where(CoordinatorScope.member_id == member.id)
+                .order_by(CoordinatorScope.document_id)
+            )
+        ),
     )
+
+
+def unit_programmes(session: Session, unit_id: int) -> list[str]:
+    """The programmes (document ids) in which a unit owns indicators."""
+    return sorted(
+        set(
+            session.scalars(
+                select(Indicator.document_id)
+                .join(Assignment, Assignment.indicator_id == Indicator.id)
+                .where(Assignment.unit_id == unit_id)
+            )
+        )
+    )
+
+
+def coordinators_of(session: Session, programmes: list[str]) -> list[MemberView]:
+    """Active coordinators of any of ``programmes`` (unscoped coordinators coordinate all)."""
+    members = session.scalars(
+        select(Member)
+        .where(Member.role == MemberRole.COORDINATOR, Member.status == MemberStatus.ACTIVE)
+        .order_by(Member.id)
+    )
+    views = [_view(session, m) for m in members]
+    return [v for v in views if not v.programmes or set(v.programmes) & set(programmes)]
+
+
+def member_view(session: Session, member_id: int) -> MemberView | None:
+    """A member by id (a join request being decided)."""
+    member = session.get(Member, member_id)
+    return _view(session, member) if member else None
+
+
+def find_document(session: Session, hint: str) -> Document:
+    """The one document whose id starts with ``hint`` or whose name contains it."""
+    documents = list(session.scalars(select(Document).order_by(Document.id)))
+    matches = [d for d in documents if d.id.startswith(hint) or hint in (d.short_name + d.issuer)]
+    if len(matches) != 1:
+        names = "、".join(f"{d.id[:3]}（{d.short_name}）" for d in documents)
+        raise ReportError(f"无法确定文档“{hint}”，可用：{names}")
+    return matches[0]
 
 
 def request_join(
@@ -123,8 +174,9 @@ def add_member(
     role: MemberRole,
     added_by: int,
     now: datetime,
+    programmes: list[str] | None = None,
 ) -> MemberView:
-    """A coordinator links a user directly (active at once)."""
+    """A coordinator links a user directly (active at once); a coordinator's programmes replace theirs."""
     view = request_join(
         session,
         telegram_user_id=telegram_user_id,
@@ -139,6 +191,10 @@ def add_member(
     assert member is not None
     member.role = role
     member.confirmed_by = added_by
+    session.execute(delete(CoordinatorScope).where(CoordinatorScope.member_id == member.id))
+    if role == MemberRole.COORDINATOR:
+        for document_id in sorted(set(programmes or [])):
+            session.add(CoordinatorScope(member_id=member.id, document_id=document_id))
     session.flush()
     return _view(session, member)
 
@@ -151,6 +207,8 @@ class BindingView:
     kind: ChatKind
     unit: str
     document: str
+    unit_id: int | None = None
+    document_id: str | None = None
 
 
 def bind_chat(
@@ -168,12 +226,7 @@ def bind_chat(
     unit = None if coordinator else _unit_or_error(session, target)
     document: Document | None = None
     if document_hint:
-        documents = list(session.scalars(select(Document)))
-        matches = [d for d in documents if d.id.startswith(document_hint) or document_hint in (d.short_name + d.issuer)]
-        if len(matches) != 1:
-            names = "、".join(f"{d.id[:3]}（{d.short_name}）" for d in documents)
-            raise ReportError(f"无法确定文档“{document_hint}”，可用：{names}")
-        document = matches[0]
+        document = find_document(session, document_hint)
     elif unit is not None:
         owned = sorted(
             set(
@@ -198,7 +251,12 @@ def bind_chat(
     binding.bound_by = bound_by
     session.flush()
     return BindingView(
-        chat_id, binding.kind, unit.name if unit else "", (document.short_name or document.id) if document else ""
+        chat_id,
+        binding.kind,
+        unit.name if unit else "",
+        (document.short_name or document.id) if document else "",
+        unit.id if unit else None,
+        document.id if document else None,
     )
 
 

@@ -188,6 +188,17 @@ class Member(Base):
     person: Mapped[Person | None] = relationship()
 
 
+class CoordinatorScope(Base):
+    """A programme (document) a coordinator coordinates; a coordinator without any coordinates all."""
+
+    __tablename__ = "coordinator_scopes"
+    __table_args__ = (UniqueConstraint("member_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+
+
 class ChatBinding(Base):
     """A Telegram group bound to a programme and a unit, or as the coordinator group."""
 

@@ -1,25 +1,37 @@
-"""Progress reports: periods, parsing report lines, permissions, append-only versions, status.
+"""Progress reports in the database: ``SqlReports`` implements ``knowledge.reports.ReportRepository``
+over one session (the caller's unit of work commits), plus the queries status and ledger share.
 
-Plain functions over a session; the caller's unit of work commits. No Telegram here.
+No rules here: who may report or see what is ``knowledge.access``; periods are ``knowledge.schedule``.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from knowledge.access import Reporter as Reporter
 from knowledge.errors import Refusal
-from knowledge.report_line import IndicatorRef, document_named
+from knowledge.profile import Profile
+from knowledge.reports import (
+    IndicatorRecord,
+    NewReport,
+    OwnerRef,
+    StatusLine,
+    StoredReport,
+    UnitStatus,
+)
 from knowledge.schedule import Period, report_period
 from knowledge.statuses import STATUS_LABELS as STATUS_LABELS
-from knowledge.statuses import allowed_statuses
+from storage.chats import bound_document
 from storage.models import (
     Assignment,
     Attachment,
+    CoordinatorScope,
     Document,
     Indicator,
     Member,
@@ -27,40 +39,34 @@ from storage.models import (
     MemberStatus,
     ProcessedUpdate,
     ProgressReport,
-    ReportStatus,
     Role,
     Unit,
 )
 from storage.profiles import profile_of
 
+P = ParamSpec("P")
+T = TypeVar("T")
 _SHORT_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 # Kept as a name for existing callers; the one refusal type lives in knowledge.errors.
 ReportError = Refusal
 
 
-# ------------------------------------------------------------------ members and permissions
-
-
-@dataclass(frozen=True)
-class Reporter:
-    """Who is reporting: Telegram identity, linked unit, role."""
-
-    telegram_user_id: int
-    name: str
-    member_id: int | None
-    unit_id: int | None
-    unit_name: str
-    is_coordinator: bool
+# ------------------------------------------------------------------ members
 
 
 def reporter_for(session: Session, telegram_user_id: int, name: str, is_admin: bool) -> Reporter:
-    """The reporter record of a Telegram user (admins count as coordinators)."""
+    """The reporter record of a Telegram user: active unit, role and coordinated programmes."""
     member = session.scalar(
         select(Member).where(Member.telegram_user_id == telegram_user_id, Member.status == MemberStatus.ACTIVE)
     )
     unit = session.get(Unit, member.unit_id) if member and member.unit_id else None
     coordinator = is_admin or bool(member and member.role in (MemberRole.COORDINATOR, MemberRole.ADMIN))
+    programmes: frozenset[str] = frozenset()
+    if member is not None and member.role == MemberRole.COORDINATOR:
+        programmes = frozenset(
+            session.scalars(select(CoordinatorScope.document_id).where(CoordinatorScope.member_id == member.id))
+        )
     return Reporter(
         telegram_user_id,
         name,
@@ -68,6 +74,8 @@ def reporter_for(session: Session, telegram_user_id: int, name: str, is_admin: b
         unit.id if unit else None,
         unit.name if unit else "",
         coordinator,
+        is_admin or bool(member and member.role == MemberRole.ADMIN),
+        programmes,
     )
 
 
@@ -102,50 +110,21 @@ def find_indicators(session: Session, key: str, document_id: str | None = None, 
     return list(session.scalars(query.order_by(Indicator.document_id, Indicator.table_name)))
 
 
-def _label(indicator: Indicator) -> str:
-    table = indicator.table_name if indicator.table_name in ("党委", "政府") else ""
-    return f"{indicator.document.short_name or indicator.document_id}{table}第{indicator.number}项"
-
-
-def resolve_indicator(
-    session: Session, reporter: Reporter, key: str | IndicatorRef, document_id: str | None
-) -> Indicator:
-    """The indicator a reporter means: their unit's, in the named/bound document first; asks if several."""
-    ref = key if isinstance(key, IndicatorRef) else IndicatorRef(key)
-    candidates = find_indicators(session, ref.key, None, ref.table)
-    if ref.document_words:
-        candidates = [i for i in candidates if document_named(ref, i.document.issuer, i.document.kind)]
-    elif document_id:  # the chat's document decides; another document's number is not guessed
-        candidates = [i for i in candidates if i.document_id == document_id]
-    if not candidates:
-        raise ReportError(f"没有编号为 {ref.table}{ref.key} 的指标，请核对编号（可发送 /ask {ref.key} 查询）")
-    if reporter.unit_id is not None:
-        own = [i for i in candidates if any(u.id == reporter.unit_id for _, u in owners_of(session, i.id))]
-        if len(own) == 1:
-            return own[0]
-        if own:
-            candidates = own
-    if len(candidates) == 1:
-        return candidates[0]
-    names = "、".join(_label(i) for i in candidates[:6])
-    raise ReportError(f"编号 {ref.key} 有多项：{names}，请写明是哪一项（例如“党委{ref.key}”“政府{ref.key}”或文档简称）")
-
-
-def check_permission(session: Session, reporter: Reporter, indicator: Indicator) -> Unit:
-    """The unit the report is for; raises ReportError naming the owner if not allowed."""
-    owners = owners_of(session, indicator.id)
-    if reporter.unit_id is not None:
-        for _, unit in owners:
-            if unit.id == reporter.unit_id:
-                return unit
-    if reporter.is_coordinator:
-        if owners:
-            return owners[0][1]
-        raise ReportError(f"指标 {indicator.number} 没有分配责任单位，无法登记进度")
-    lead = "、".join(u.name for role, u in owners if role == Role.LEAD) or "未分配"
-    if reporter.unit_id is None:
-        raise ReportError("您还没有登记所属单位，请先发送 /join 单位 姓名，例如：/join 法规科 刘海利")
-    raise ReportError(f"指标 {indicator.number} 由{lead}牵头，{reporter.unit_name}不能报送；请联系牵头单位或法规科")
+def indicator_ref(session: Session, indicator: Indicator) -> IndicatorRecord:
+    """An indicator row as the plain value the rules take."""
+    document = indicator.document
+    return IndicatorRecord(
+        indicator.id,
+        indicator.number,
+        indicator.text,
+        indicator.document_id,
+        document.short_name or document.id,
+        tuple(OwnerRef(role, unit.id, unit.name) for role, unit in owners_of(session, indicator.id)),
+        profile_of(document),
+        table_name=indicator.table_name,
+        document_issuer=document.issuer,
+        document_kind=document.kind,
+    )
 
 
 def document_period(session: Session, document_id: str | None, now: datetime) -> Period:
@@ -159,37 +138,9 @@ def period_for(document: Document | None, now: datetime, explicit: str | None = 
     return report_period(profile_of(document) if document is not None else None, now, explicit)
 
 
-def check_status_allowed(indicator: Indicator, status: ReportStatus) -> None:
-    """Refuse a status the indicator's document does not offer (无材料/不涉及 only where allowed)."""
-    allowed = allowed_statuses(profile_of(indicator.document).statuses)
-    if status not in allowed:
-        words = "、".join(STATUS_LABELS[s] for s in sorted(allowed, key=list(STATUS_LABELS).index))
-        name = indicator.document.short_name or indicator.document_id
-        raise ReportError(f"《{name}》没有“{STATUS_LABELS[status]}”这一项，请写：{words}")
-
-
-# ------------------------------------------------------------------ storing
-
-
 def new_short_id() -> str:
     """A short receipt id such as ``R7K2QXM4`` (32⁷ values; the unique constraint guards the rest)."""
     return "R" + "".join(secrets.choice(_SHORT_ID_ALPHABET) for _ in range(7))
-
-
-@dataclass
-class Receipt:
-    """What the bot confirms after a report is committed."""
-
-    short_id: str
-    indicator_number: str
-    indicator_text: str
-    document_name: str
-    unit: str
-    period: Period
-    status: ReportStatus
-    version: int
-    details: str
-    duplicate: bool = False
 
 
 def claim_update(session: Session, update_id: int | None, kind: str, now: datetime) -> bool:
@@ -203,146 +154,117 @@ def claim_update(session: Session, update_id: int | None, kind: str, now: dateti
     return True
 
 
-def store_report(
-    session: Session,
-    *,
-    reporter: Reporter,
-    indicator: Indicator,
-    status: ReportStatus,
-    details: str,
-    now: datetime,
-    explicit_period: str | None = None,
-    update_id: int | None = None,
-    chat_id: int | None = None,
-    message_text: str = "",
-) -> Receipt:
-    """Append a new version of a unit's report on an indicator for a period."""
-    unit = check_permission(session, reporter, indicator)
-    check_status_allowed(indicator, status)
-    period = period_for(indicator.document, now, explicit_period)
-    version = (
-        session.scalar(
-            select(func.max(ProgressReport.version)).where(
-                ProgressReport.indicator_id == indicator.id,
-                ProgressReport.unit_id == unit.id,
-                ProgressReport.period == period.period,
-            )
-        )
-        or 0
-    ) + 1
-    report = ProgressReport(
-        short_id=new_short_id(),
-        indicator_id=indicator.id,
-        unit_id=unit.id,
-        period=period.period,
-        version=version,
-        status=status,
-        text=details,
-        message_text=message_text or details,
-        late=period.late,
-        reporter_member_id=reporter.member_id,
-        reporter_telegram_id=reporter.telegram_user_id,
-        reporter_name=reporter.name,
-        source_update_id=update_id,
-        source_chat_id=chat_id,
-        created_at=now,
-    )
-    session.add(report)
-    session.flush()
-    return Receipt(
+def _stored(report: ProgressReport, unit_name: str) -> StoredReport:
+    return StoredReport(
         report.short_id,
-        indicator.number,
-        indicator.text,
-        indicator.document.short_name or indicator.document_id,
-        unit.name,
-        period,
-        status,
-        version,
-        details,
+        report.indicator_id,
+        report.unit_id,
+        unit_name,
+        report.period,
+        report.version,
+        report.status,
+        report.text,
+        report.late,
+        report.reporter_name,
+        report.created_at,
     )
 
 
-def receipt_for_update(session: Session, update_id: int) -> list[Receipt]:
-    """Receipts of reports an update already created (to answer a redelivery the same way)."""
-    reports = session.scalars(
-        select(ProgressReport)
-        .where(ProgressReport.source_update_id == update_id)
-        .options(selectinload(ProgressReport.indicator).selectinload(Indicator.document))
-        .order_by(ProgressReport.id)
-    ).all()
-    receipts = []
-    for report in reports:
-        indicator = report.indicator
-        period = period_for(indicator.document, report.created_at, report.period)
-        receipts.append(
-            Receipt(
-                report.short_id,
-                indicator.number,
-                indicator.text,
-                indicator.document.short_name or indicator.document_id,
-                session.get(Unit, report.unit_id).name,  # type: ignore[union-attr]
-                Period(report.period, report.late, period.deadline),
-                report.status,
-                report.version,
-                report.text,
-                duplicate=True,
+def with_reports(use_case: Callable[Concatenate[SqlReports, P], T]) -> Callable[Concatenate[Session, P], T]:
+    """``use_case(repo, …)`` as ``fn(session, …)`` for ``Database.run`` (one unit of work)."""
+
+    def run(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return use_case(SqlReports(session), *args, **kwargs)
+
+    return run
+
+
+class SqlReports:
+    """``knowledge.reports.ReportRepository`` over one SQLAlchemy session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def reporter(self, telegram_user_id: int, name: str, is_admin: bool) -> Reporter:
+        return reporter_for(self.session, telegram_user_id, name, is_admin)
+
+    def bound_document(self, chat_id: int) -> str | None:
+        return bound_document(self.session, chat_id)
+
+    def claim_update(self, update_id: int | None, kind: str, now: datetime) -> bool:
+        return claim_update(self.session, update_id, kind, now)
+
+    def indicators_by_key(self, key: str, document_id: str | None, table: str = "") -> list[IndicatorRecord]:
+        return [indicator_ref(self.session, i) for i in find_indicators(self.session, key, document_id, table)]
+
+    def indicator(self, indicator_id: int) -> IndicatorRecord | None:
+        row = self.session.get(Indicator, indicator_id)
+        return indicator_ref(self.session, row) if row is not None else None
+
+    def append_report(self, report: NewReport) -> StoredReport:
+        version = (
+            self.session.scalar(
+                select(func.max(ProgressReport.version)).where(
+                    ProgressReport.indicator_id == report.indicator_id,
+                    ProgressReport.unit_id == report.unit_id,
+                    ProgressReport.period == report.period,
+                )
             )
+            or 0
+        ) + 1
+        row = ProgressReport(
+            short_id=new_short_id(),
+            indicator_id=report.indicator_id,
+            unit_id=report.unit_id,
+            period=report.period,
+            version=version,
+            status=report.status,
+            text=report.text,
+            message_text=report.message_text,
+            late=report.late,
+            reporter_member_id=report.reporter.member_id,
+            reporter_telegram_id=report.reporter.telegram_user_id,
+            reporter_name=report.reporter.name,
+            source_update_id=report.update_id,
+            source_chat_id=report.chat_id,
+            created_at=report.created_at,
         )
-    return receipts
+        self.session.add(row)
+        self.session.flush()
+        unit = self.session.get(Unit, report.unit_id)
+        return _stored(row, unit.name if unit else "")
+
+    def reports_of_update(self, update_id: int) -> list[StoredReport]:
+        rows = self.session.execute(
+            select(ProgressReport, Unit.name)
+            .join(Unit, Unit.id == ProgressReport.unit_id)
+            .where(ProgressReport.source_update_id == update_id)
+            .order_by(ProgressReport.id)
+        ).all()
+        return [_stored(r, name) for r, name in rows]
+
+    def reports_on(self, indicator_id: int) -> list[StoredReport]:
+        rows = self.session.execute(
+            select(ProgressReport, Unit.name)
+            .join(Unit, Unit.id == ProgressReport.unit_id)
+            .where(ProgressReport.indicator_id == indicator_id)
+            .order_by(ProgressReport.period.desc(), ProgressReport.version.desc())
+        ).all()
+        return [_stored(r, name) for r, name in rows]
+
+    def profile(self, document_id: str) -> Profile | None:
+        document = self.session.get(Document, document_id)
+        return profile_of(document) if document is not None else None
+
+    def unit_status(self, unit_id: int, period: str, document_id: str | None) -> UnitStatus:
+        return unit_status(self.session, unit_id, period, document_id)
+
+    def find_unit(self, name: str) -> tuple[int, str] | None:
+        unit = find_unit(self.session, name)
+        return (unit.id, unit.name) if unit else None
 
 
-@dataclass
-class HistoryLine:
-    """One version of a report."""
-
-    version: int
-    period: str
-    unit: str
-    status: ReportStatus
-    details: str
-    reporter: str
-    created_at: datetime
-    late: bool
-    short_id: str
-
-
-def history(session: Session, indicator: Indicator, unit_ids: list[int] | None = None) -> list[HistoryLine]:
-    """Every version of every report on an indicator (newest first)."""
-    query = select(ProgressReport, Unit.name).join(Unit, Unit.id == ProgressReport.unit_id)
-    query = query.where(ProgressReport.indicator_id == indicator.id)
-    if unit_ids:
-        query = query.where(ProgressReport.unit_id.in_(unit_ids))
-    rows = session.execute(query.order_by(ProgressReport.period.desc(), ProgressReport.version.desc())).all()
-    return [
-        HistoryLine(r.version, r.period, unit, r.status, r.text, r.reporter_name, r.created_at, r.late, r.short_id)
-        for r, unit in rows
-    ]
-
-
-@dataclass
-class StatusLine:
-    """An indicator of a unit and its current report for a period."""
-
-    indicator_id: int
-    number: str
-    text: str
-    role: Role
-    status: ReportStatus | None
-    late: bool = False
-    attachments: int = 0
-
-
-@dataclass
-class UnitStatus:
-    """A unit's indicators for a period, reported or not."""
-
-    unit: str
-    period: str
-    lines: list[StatusLine] = field(default_factory=list)
-
-    @property
-    def reported(self) -> int:
-        return sum(1 for line in self.lines if line.status is not None)
+# ------------------------------------------------------------------ status
 
 
 def latest_reports(session: Session, unit_id: int, period: str) -> dict[int, ProgressReport]:
@@ -371,7 +293,7 @@ def unit_status(session: Session, unit_id: int, period: str, document_id: str | 
     """Which of a unit's indicators have a report for ``period`` (latest version counts)."""
     unit = session.get(Unit, unit_id)
     if unit is None:
-        raise ReportError("找不到这个单位")
+        raise LookupError(unit_id)
     query = (
         select(Indicator, Assignment.role)
         .join(Assignment, Assignment.indicator_id == Indicator.id)
@@ -398,6 +320,7 @@ def unit_status(session: Session, unit_id: int, period: str, document_id: str | 
                 report.status if report else None,
                 report.late if report else False,
                 int(files.get(indicator.id, 0)),
+                indicator.document_id,
             )
         )
     return status

@@ -52,7 +52,7 @@ async def test_non_admin_is_refused(sandbox: BotApiSandbox, bot_app: object, db_
     chat = sandbox.private_chat(STRANGER)
     sandbox.send_document(chat, STRANGER, _docx_table_bytes(), "分工表.docx", caption="/import")
     [reply] = await replies(sandbox, STRANGER["id"])
-    assert reply.text == "只有管理员或法规科协调人可以导入指标表。"
+    assert reply.text == "只有本项目的协调人或管理员可以导入指标表。"
     assert indicator_count(db_url) == 0
 
 

@@ -91,7 +91,7 @@ async def test_join_needs_a_coordinator(chat: Chat, seeded_bot: object, seeded_c
     [unknown] = await chat.say(OTHER, "/join 法规课")
     assert unknown.text.startswith("找不到单位“法规课”，是不是：法规科")
     [refused] = await chat.say(OTHER, "/bind 法规科")
-    assert refused.text == "只有法规科协调人或管理员可以绑定群。"
+    assert refused.text == "只有本项目的协调人或管理员可以绑定群。"
 
 
 async def test_one_line_report_versions_history_and_late(
@@ -124,7 +124,7 @@ async def test_one_line_report_versions_history_and_late(
 async def test_refusals_and_bad_input(chat: Chat, seeded_bot: object, seeded_copy_url: str) -> None:
     await setup_unit_group(chat)
     cases = {
-        "/report 1 已完成 审批时限已压缩": "指标 1 由环评科牵头，法规科不能报送；请联系牵头单位或法规科",
+        "/report 1 已完成 审批时限已压缩": "指标 1 由环评科牵头，法规科不能报送；请联系牵头单位或协调人",
         "/report 999 已完成 x": "没有编号为 999 的指标",
         "/report 12 差不多 做了一些": "请写明完成情况",
         "/report 12 已完成": "请在“已完成”后写上具体完成情况",

@@ -13,12 +13,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.sandbox import BotApiSandbox
+from knowledge.access import Reporter
 from knowledge.ledger import write_bundle, write_ledger
+from knowledge.reports import store_report
 from storage.blobs import BlobStore, add_attachment
 from storage.db import Database
 from storage.ledger import evidence, ledger
 from storage.models import Indicator, Member, MemberRole, MemberStatus, ReportStatus, Unit
-from storage.progress import Reporter, store_report
+from storage.progress import SqlReports, indicator_ref
 from tests.conftest import SHANGHAI
 
 NOW = datetime(2026, 11, 4, 10, 0, tzinfo=SHANGHAI)
@@ -35,9 +37,11 @@ def seed_reports(url: str, files_dir: Path) -> None:
         session.flush()
         reporter = Reporter(3003, "王五", None, unit.id, "法规科", False)
         by_key = {i.key: i for i in session.scalars(select(Indicator).where(Indicator.document_id.like("000%")))}
-        store_report(session, reporter=reporter, indicator=by_key["12"], status=ReportStatus.DONE,
+        repo = SqlReports(session)
+        store_report(repo, reporter=reporter, indicator=indicator_ref(session, by_key["12"]), status=ReportStatus.DONE,
                      details="已将发文数量压缩至3件", now=datetime(2026, 11, 2, 9, tzinfo=SHANGHAI))  # fmt: skip
-        store_report(session, reporter=reporter, indicator=by_key["13"], status=ReportStatus.IN_PROGRESS,
+        store_report(repo, reporter=reporter, indicator=indicator_ref(session, by_key["13"]),
+                     status=ReportStatus.IN_PROGRESS,
                      details="=HYPERLINK(\"http://x\")正在征求意见", now=NOW)  # fmt: skip
         store = BlobStore(files_dir)
         temp = store.temp_path("a")
@@ -126,9 +130,9 @@ async def test_export_and_bundle_in_chat(
     sandbox.send_text(chat, staff, "/bundle 2026-10")
     replies = await asyncio.to_thread(sandbox.wait_for_messages, staff["id"], 5)
     assert [m.text for m in replies[2:]] == [
-        "只能导出本单位的台账；导出其他单位请联系法规科",
+        "只能导出本单位的台账；导出其他单位请联系本项目协调人",
         "2030年1月还没有到，不能导出未来月份",
-        "只有法规科协调人可以打包全部佐证材料",
+        "只有本项目的协调人或管理员可以打包佐证材料。",
     ]
     admin = BotApiSandbox.user(1001, "张三")
     sandbox.send_text(sandbox.private_chat(admin), admin, "/bundle 2026-10")

@@ -192,7 +192,7 @@ async def test_deadline_commands(sandbox: BotApiSandbox, seeded_bot: object, see
     before = len(sandbox.messages_to(COORD_GROUP))
     sandbox.send_text(chat, other, "/deadline add 2026-12-10 x")
     [refused] = await asyncio.to_thread(sandbox.wait_for_messages, COORD_GROUP, 1, after=before)
-    assert refused.text == "只有法规科协调人或管理员可以修改截止日期。"
+    assert refused.text == "只有本项目的协调人或管理员可以修改截止日期。"
 
 
 @pytest.mark.parametrize("day", ["2026-02-30", "2026/13/01"])
@@ -204,12 +204,14 @@ def test_cli_plan_rejects_invalid_dates(day: str, capsys: pytest.CaptureFixture[
 
 
 async def test_coordinator_hears_all_reported(sandbox: BotApiSandbox, db_url: str, tmp_path: object) -> None:
+    from knowledge.access import Reporter
     from knowledge.files import read_document_bytes
     from knowledge.profile import Monthly, Profile
+    from knowledge.reports import store_report
     from storage.catalog import import_document
     from storage.models import Indicator, ReminderRule, ReportStatus, RuleKind
     from storage.profiles import save_profile
-    from storage.progress import Reporter, store_report
+    from storage.progress import SqlReports, indicator_ref
     from tests.test_import_store import _docx_table_bytes
 
     db = Database(db_url)
@@ -229,7 +231,8 @@ async def test_coordinator_hears_all_reported(sandbox: BotApiSandbox, db_url: st
         ])  # fmt: skip
         coordinator = Reporter(1001, "张三", None, None, "", True)
         for indicator in session.scalars(select(Indicator)):
-            store_report(session, reporter=coordinator, indicator=indicator, status=ReportStatus.DONE,
+            store_report(SqlReports(session), reporter=coordinator, indicator=indicator_ref(session, indicator),
+                         status=ReportStatus.DONE,
                          details="完成", now=datetime(2026, 10, 1, tzinfo=SHANGHAI))  # fmt: skip
     db.dispose()
     clock = FakeClock(at(9, 29))
