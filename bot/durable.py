@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Update
+from telegram.error import Conflict
 from telegram.ext import Application, ExtBot
 
 from bot.logging_setup import HANDLER_NAME, UPDATE_FIELDS
@@ -29,13 +30,33 @@ class InboxBot(ExtBot[Any]):
 
     inbox: Database | None = None
     metrics: Metrics | None = None
+    conflicts_seen: int = 0
+
+    def _say_second_poller(self, exc: Conflict) -> None:
+        """409 on getUpdates: another process polls with this token (or a webhook is set). Say so
+        plainly once per episode; PTB's updater keeps retrying, so whichever survives takes over."""
+        object.__setattr__(self, "conflicts_seen", self.conflicts_seen + 1)
+        if self.conflicts_seen == 1:
+            log.error(
+                "getUpdates answered 409 (%s): another process is long-polling with this token. "
+                "Long polling is single-instance: stop the other poller, or run every instance with "
+                "`taizhang run --webhook URL` behind one reverse proxy.",
+                exc.message,
+            )
 
     def attach_inbox(self, database: Database) -> None:
         """Start persisting (called in post_init, before polling starts)."""
         object.__setattr__(self, "inbox", database)  # PTB bots are frozen after init
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
-        updates = await super().get_updates(*args, **kwargs)
+        try:
+            updates = await super().get_updates(*args, **kwargs)
+        except Conflict as exc:
+            self._say_second_poller(exc)
+            raise
+        if self.conflicts_seen:
+            log.warning("getUpdates answers again: this process is now the one polling")
+            object.__setattr__(self, "conflicts_seen", 0)
         if self.metrics is not None:
             self.metrics.touch()  # an answer, even an empty one, proves updates are being fetched
         if self.inbox is None or not updates:

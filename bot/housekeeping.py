@@ -27,16 +27,19 @@ WATCH_INTERVAL_SECONDS = 15
 
 
 def prune_temp_files(folder: Path, before: datetime) -> int:
-    """Remove files in ``folder`` last modified before ``before``; returns how many."""
+    """Remove files under ``folder`` (every instance's temp space) last modified before ``before``,
+    and temp folders left empty; returns how many files."""
     removed = 0
     if not folder.is_dir():
         return 0
-    for path in folder.iterdir():
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
         try:
             if path.is_file() and path.stat().st_mtime < before.timestamp():
                 path.unlink()
                 removed += 1
-        except FileNotFoundError:  # another process removed it first
+            elif path.is_dir() and path.stat().st_mtime < before.timestamp() and not any(path.iterdir()):
+                path.rmdir()
+        except (FileNotFoundError, OSError):  # another process removed or refilled it first
             continue
     return removed
 
@@ -46,7 +49,7 @@ async def prune(services: Services, retention_days: int, now: datetime) -> dict[
     before = now - timedelta(days=retention_days)
     reminder_log_before = min(before, now - LOOKBACK - timedelta(days=1))  # so nothing is sent twice
     removed = await services.db.run(prune_bookkeeping, before, reminder_log_before)
-    removed["temp_files"] = await asyncio.to_thread(prune_temp_files, services.blobs.tmp, before)
+    removed["temp_files"] = await asyncio.to_thread(prune_temp_files, services.blobs.tmp.parent, before)
     log.info("retention (%d days): removed %s", retention_days, removed)
     return removed
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
+import socket
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -115,17 +117,23 @@ class StoredBlob:
 class BlobStore:
     """Files under one folder, by sha256; temp downloads under ``tmp/``."""
 
-    def __init__(self, root: Path, allowed: tuple[str, ...] = ALLOWED_TYPES) -> None:
+    def __init__(self, root: Path, allowed: tuple[str, ...] = ALLOWED_TYPES, instance: str | None = None) -> None:
         self.root = root
         self.allowed = allowed
-        self.tmp = root / "tmp"
+        self.tmp = root / "tmp" / (instance or instance_name())
 
     def prepare(self) -> None:
-        """Create folders and drop partial downloads left by a crash."""
+        """Create this instance's temp folder; drop partial downloads left by a crash of this
+        instance or of a dead process on this host. Other live instances' folders are theirs."""
         self.tmp.mkdir(parents=True, exist_ok=True)
         for leftover in self.tmp.iterdir():
             if leftover.is_file():
                 leftover.unlink()
+        host = socket.gethostname()
+        for folder in self.tmp.parent.iterdir():
+            name, _, pid = folder.name.rpartition("-")
+            if folder != self.tmp and folder.is_dir() and name == host and pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
 
     def temp_path(self, token: str) -> Path:
         """Where a download in progress goes."""
@@ -159,6 +167,21 @@ class BlobStore:
         finally:
             if temp.exists():
                 temp.unlink()
+
+
+def instance_name() -> str:
+    """This process's temp folder name: host and pid, so instances sharing a store never collide."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -218,7 +218,7 @@ async def test_evidence_files(
     assert "由环评科牵头" in forbidden.text
     attachments = rows(seeded_copy_url, Attachment)
     assert [a.original_name for a in attachments] == ["情况说明.pdf", "passwd.txt"]
-    assert not any((tmp_path / "files" / "tmp").iterdir())
+    assert not any((tmp_path / "files" / "tmp").rglob("*.part"))  # no partial download left in any temp space
     [listing] = await chat.say(STAFF, "/files 12")
     assert listing.text.startswith("第12项 2026年10月 的佐证材料（2 个）")
     sent = await chat.press(STAFF, listing, 0)
@@ -276,12 +276,31 @@ async def test_file_replying_to_a_detail_card_and_during_guided_report(
 def test_partial_downloads_are_dropped_at_start(tmp_path: Path) -> None:
     from storage.blobs import BlobStore
 
-    store = BlobStore(tmp_path)
+    store = BlobStore(tmp_path, instance="host-a")
     partial = store.temp_path("crashed")
     partial.write_bytes(b"half a file")
     store.prepare()
     assert not partial.exists()
-    assert list(tmp_path.rglob("*")) == [tmp_path / "tmp"]
+    assert sorted(tmp_path.rglob("*")) == [tmp_path / "tmp", tmp_path / "tmp" / "host-a"]
+
+
+def test_each_instance_has_its_own_temp_space(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from storage.blobs import BlobStore
+
+    first, second = BlobStore(tmp_path), BlobStore(tmp_path, instance="other-host-1")
+    downloading = second.temp_path("in-progress")
+    downloading.write_bytes(b"being downloaded by the other instance")
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = BlobStore(tmp_path, instance=f"{socket.gethostname()}-{int(finished.stdout)}")
+    dead.temp_path("crashed").write_bytes(b"half")
+    first.prepare()  # starting one instance never touches another's downloads
+    assert downloading.read_bytes() == b"being downloaded by the other instance"
+    assert not dead.tmp.exists()  # a dead process on this host: its leftovers go
+    assert first.tmp.is_dir() and first.tmp != second.tmp
 
 
 async def test_join_by_picking_a_unit(

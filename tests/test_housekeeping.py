@@ -67,8 +67,8 @@ async def test_retention_prunes_bookkeeping_and_temp_files_only(seeded_copy_url:
     database = Database(seeded_copy_url)
     database.call(_fill)
     before = database.call(_counts)
-    temp = tmp_path / "tmp"
-    temp.mkdir()
+    temp = tmp_path / "tmp" / "this-host-1"
+    temp.mkdir(parents=True)
     (temp / "old.part").write_bytes(b"x")
     (temp / "new.part").write_bytes(b"y")
     os.utime(temp / "old.part", (OLD.timestamp(), OLD.timestamp()))
@@ -96,7 +96,7 @@ async def test_short_retention_keeps_the_reminder_lookback(database: Database) -
         )
 
     database.call(fill)
-    services: Any = SimpleNamespace(db=database, blobs=SimpleNamespace(tmp=Path("/nonexistent")))
+    services: Any = SimpleNamespace(db=database, blobs=SimpleNamespace(tmp=Path("/nonexistent/x")))
     removed = await prune(services, 1, NOW)  # 1 day, but the log must outlive the 14-day look-back
     assert removed["reminder_log"] == 0
 
