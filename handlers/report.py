@@ -405,6 +405,8 @@ async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 def _status_text(
     repo: ReportRepository, reporter: Reporter, unit_name: str | None, document_id: str | None, now: datetime
 ) -> str:
+    if reporter.is_coordinator and not unit_name and reporter.unit_id is None:
+        return _unassigned_text(repo, document_id) or "本群文档的指标都已分配责任单位。"
     status, period = status_of(repo, reporter, unit_name, document_id, now)
     text = [f"<b>{escape(status.unit)}</b> {period.label}：已报 {status.reported} / {len(status.lines)} 项"]
     for line in status.lines[:80]:
@@ -414,7 +416,20 @@ def _status_text(
         text.append(f"{mark} 第{escape(line.number)}项{role} {escape(trim(line.text, 30))}{files}")
     if len(status.lines) > 80:
         text.append(f"……另有 {len(status.lines) - 80} 项")
-    return "\n".join(text)[:4000]
+    if reporter.is_coordinator:
+        text.append(_unassigned_text(repo, document_id))
+    return "\n".join(t for t in text if t)[:4000]
+
+
+def _unassigned_text(repo: ReportRepository, document_id: str | None) -> str:
+    """For coordinators: the indicators no unit owns (未分配), so none is forgotten."""
+    rows = repo.unassigned(document_id)
+    if not rows:
+        return ""
+    numbers = "、".join(escape(f"{doc[:3]} {table}{number}" if not document_id else f"{table}{number}")
+                       for doc, table, number, _ in rows[:40])  # fmt: skip
+    more = f" 等 {len(rows)} 项" if len(rows) > 40 else ""
+    return f"<b>未分配</b>（{len(rows)} 项，没有责任单位，请协调人指定）：{numbers}{more}"
 
 
 async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

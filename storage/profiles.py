@@ -93,3 +93,14 @@ def find_document_id(session: Session, text: str) -> str | None:
         return text
     matches = list(session.scalars(select(Document.id).where(Document.id.startswith(text, autoescape=True))))
     return matches[0] if len(matches) == 1 else None
+
+
+def unassigned_indicators(session: Session, document_id: str | None = None) -> list[tuple[str, str, str, str]]:
+    """(document id, table, number, owner note) of every indicator without a unit (未分配)."""
+    query = select(Indicator.document_id, Indicator.table_name, Indicator.number, Indicator.owner_note).where(
+        Indicator.unassigned.is_(True)
+    )
+    if document_id:
+        query = query.where(Indicator.document_id == document_id)
+    rows = session.execute(query.order_by(Indicator.document_id, Indicator.position)).all()
+    return [(str(d), str(t), str(n), str(note)) for d, t, n, note in rows]

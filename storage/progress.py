@@ -42,7 +42,7 @@ from storage.models import (
     Role,
     Unit,
 )
-from storage.profiles import profile_of
+from storage.profiles import profile_of, unassigned_indicators
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -258,6 +258,9 @@ class SqlReports:
 
     def unit_status(self, unit_id: int, period: str, document_id: str | None) -> UnitStatus:
         return unit_status(self.session, unit_id, period, document_id)
+
+    def unassigned(self, document_id: str | None) -> list[tuple[str, str, str, str]]:
+        return unassigned_indicators(self.session, document_id)
 
     def find_unit(self, name: str) -> tuple[int, str] | None:
         unit = find_unit(self.session, name)
