@@ -380,7 +380,7 @@ async def test_rules_in_chat_and_a_chinese_deadline(sandbox: object, seeded_bot:
     assert "• 可选状态：已完成、未完成、无材料、不涉及" in rules
     other = await say(stranger, "/rules 002")
     assert "• 每月1日前报送上月完成情况" in other and "综合协调组组长 张秀雨（6980399、13839290022）" in other
-    assert await say(stranger, "/rules set monthly.report_day 3") == "只有法规科协调人或管理员可以修改报送规则。"
+    assert await say(stranger, "/rules set monthly.report_day 3") == "只有本项目的协调人或管理员可以修改报送规则。"
     added = await say(admin, "/deadline add 10月20日 自查材料")
     assert added.startswith("已添加截止日期（编号 ") and added.endswith(
         "：2027-10-20（星期三）自查材料，对象：全部单位群"
