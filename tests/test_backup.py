@@ -94,9 +94,10 @@ async def test_backup_while_running_then_restore_into_a_fresh_place(
     assert capsys.readouterr().out == f"已从 {folder} 恢复：2 条报送记录，2 个材料文件\n"
     assert _reports(fresh_url) == original_reports
     assert _attachments(fresh_url) == original_files
-    restored_paths = [
-        Path(p) for (p,) in create_engine(fresh_url).connect().execute(text("SELECT stored_path FROM attachments"))
-    ]
+    engine = create_engine(fresh_url)
+    with engine.connect() as conn:
+        restored_paths = [Path(p) for (p,) in conn.execute(text("SELECT stored_path FROM attachments"))]
+    engine.dispose()
     assert all(p.is_relative_to(tmp_path / "restored" / "files") or not p.is_absolute() for p in restored_paths)
 
     assert main(["restore", str(folder)]) == 1  # never over existing data
@@ -149,8 +150,10 @@ def test_postgresql_backup_and_restore_with_pg_dump(
     _use(monkeypatch, target, tmp_path / "restored")
     assert main(["restore", str(folder)]) == 0
     count = "SELECT count(*) FROM indicators"
-    with (
-        create_engine(source.replace("postgresql://", "postgresql+psycopg://")).connect() as a,
-        create_engine(target.replace("postgresql://", "postgresql+psycopg://")).connect() as b,
-    ):
-        assert a.execute(text(count)).scalar() == b.execute(text(count)).scalar() == 360
+    engines = [create_engine(url.replace("postgresql://", "postgresql+psycopg://")) for url in (source, target)]
+    try:
+        with engines[0].connect() as a, engines[1].connect() as b:
+            assert a.execute(text(count)).scalar() == b.execute(text(count)).scalar() == 360
+    finally:
+        for engine in engines:  # an undisposed pool leaks its connection into a later test's warnings
+            engine.dispose()
