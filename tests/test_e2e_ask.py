@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
+
+from sqlalchemy import select
 
 from bot.sandbox import BotApiSandbox
 from knowledge.bundled import sample_files
 from storage.db import Database
-from storage.models import ChatBinding, ChatKind
+from storage.models import ChatBinding, ChatKind, Member, MemberStatus, Unit
 
 USER = BotApiSandbox.user(1001, "张三")
 MEMBER = BotApiSandbox.user(3003, "王五")
@@ -122,3 +125,53 @@ async def test_index_refreshes_after_import(sandbox: BotApiSandbox, bot_app: obj
     sandbox.send_text(chat, USER, "分岗设权")
     [_, _, after] = await replies(sandbox, USER["id"], 3)
     assert "焦作生态环境局指标体系 第45项" in after.text
+
+
+COORD_GROUP = BotApiSandbox.group_chat(-100_901, "法规科协调群")
+
+
+def _bind_and_join(db_url: str, unit_name: str, document_id: str) -> None:
+    db = Database(db_url)
+    with db.session_scope() as session:
+        unit = session.scalar(select(Unit).where(Unit.name == unit_name))
+        assert unit is not None
+        now = datetime.now(UTC)
+        session.add(ChatBinding(chat_id=GROUP["id"], kind=ChatKind.UNIT, document_id=document_id, created_at=now))
+        session.add(ChatBinding(chat_id=COORD_GROUP["id"], kind=ChatKind.COORDINATOR, created_at=now))
+        session.add(
+            Member(
+                telegram_user_id=MEMBER["id"], display_name="王五", unit_id=unit.id,
+                status=MemberStatus.ACTIVE, created_at=now,
+            )
+        )  # fmt: skip
+    db.dispose()
+
+
+async def test_pending_lists_the_askers_unreported_indicators(
+    sandbox: BotApiSandbox, seeded_bot: object, seeded_copy_url: str
+) -> None:
+    _bind_and_join(seeded_copy_url, "法规科", "001_4c05958a6f6fc4a3")
+    sandbox.send_text(GROUP, MEMBER, "/ask 我们科还有哪些没报")
+    [reply] = await replies(sandbox, GROUP["id"])
+    head, *lines = reply.text.split("\n")
+    assert re.fullmatch(r"<b>法规科</b> \S+：共 (\d+) 项，还有 \1 项未报：", head), head
+    assert lines[0].startswith("⬜ 第")
+    assert lines[-1] == "报送：/report 编号 已完成 具体情况"
+
+
+async def test_honest_miss_goes_to_the_coordinators(
+    sandbox: BotApiSandbox, seeded_bot: object, seeded_copy_url: str
+) -> None:
+    _bind_and_join(seeded_copy_url, "法规科", "001_4c05958a6f6fc4a3")
+    sandbox.send_text(GROUP, MEMBER, "/ask 航天发射场建设")
+    [reply] = await replies(sandbox, GROUP["id"])
+    assert reply.text.startswith("没有找到与“航天发射场建设”明确对应的指标。下面是最接近的")
+    forward = reply.buttons[-1]
+    assert forward["text"] == "转给协调人"
+    sandbox.press_button(GROUP, MEMBER, reply.message_id, forward["callback_data"])
+    [sent] = await replies(sandbox, COORD_GROUP["id"])
+    assert sent.text.startswith("❓ 王五（")  # the asker and the chat the question came from
+    assert sent.text.endswith("）的问题，机器人没有找到答案：\n航天发射场建设")
+    await asyncio.to_thread(
+        sandbox.wait_for, lambda: any(a.get("text") == "已转给协调人" for a in sandbox.callback_answers)
+    )
