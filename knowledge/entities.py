@@ -33,6 +33,9 @@ DOCUMENT_NAMES: tuple[tuple[tuple[str, ...], DocumentTest], ...] = (
     (("分工表", "责任分工表"), lambda d: d.kind == "duty_table"),
     (("指标体系",), lambda d: d.kind == "indicator_system"),
 )
+# Words every programme uses for its own tables: they pick a document for a number, not for
+# a question about the programme (``台账交给谁`` asks every programme).
+KIND_WORDS = frozenset({"工作台账", "台账", "分工表", "责任分工表", "指标体系"})
 # The same table as (regular expression, test) pairs, for readers of free text (knowledge.report_line).
 DOCUMENT_HINTS: tuple[tuple[str, DocumentTest], ...] = tuple(
     ("|".join(sorted(words, key=len, reverse=True)), test) for words, test in DOCUMENT_NAMES

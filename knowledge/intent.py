@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from knowledge.dictionary import DomainDictionary
-from knowledge.entities import DOCUMENT_HINTS, EntityMatcher, Mention, Slot, scan_form
+from knowledge.entities import DOCUMENT_HINTS, KIND_WORDS, EntityMatcher, Mention, Slot, scan_form
 from knowledge.normalize import half_width, to_simplified
 from knowledge.programme import classify
 
@@ -48,14 +48,27 @@ _OWNER_LIST_RE = re.compile(
     r"管哪些|管什么|管啥|都管|负责啥|负责什么|负责哪些|负责的|有哪些任务|有哪些|的活儿?|手里|手上|干啥|干什么|做啥|做什么|"
     r"要干|要做|有几项|几项|几条|多少项|多少条|多少个|都有啥|有啥|牵头的|配合的|的指标|的工作|的任务|的事儿?|指标|工作|任务|"
     r"事项|事情|事儿?|活儿?|负责|牵头|配合|参加|参与|承担|分工|哪些|都|的|是|请问|查一下|查查|查|一下|看看|那边|这边|那里|"
-    r"我想|想|知道|列一下|列出|清单|全部|所有|一共|总共|共|啥|什么|呢|吗|了|在|给我|我|帮|有|要|管|哪|些|个|还|你好|麻烦"
+    r"我想|想|知道|列一下|列出|清单|全部|所有|一共|总共|共|啥|什么|呢|吗|了|在|给我|我|帮|有|要|管|哪|些|个|还|你好|麻烦|"
+    r"方案|文件|表格|表|那张|这张|里面|里|中|方面|那个|这个|们|科|单位|部门"
 )
 _TOPIC_FILLER_RE = re.compile(r"请问|一下|什么|怎么|如何|哪些|哪个|有没有|是不是|吗|呢|吧|啊|[?？!！]")
-_HELP_RE = re.compile(
-    r"^(?:你好|您好|哈喽|嗨|hi|hello|在吗|在不在|早上好|早|下午好|晚上好|谢谢|多谢|感谢|辛苦了|"
-    r"你能干什么|你能做什么|你会什么|你会干啥|你能干啥|能干啥|能做啥|怎么用|如何使用|怎么使用|使用说明|帮助|help|start|"
-    r"你是谁|功能|有什么功能|机器人|小助手|你)+(?:啊|呀|呢|吗|哦|了|的)*$"
+# A greeting or a question about the bot itself: nothing is left once these words are removed.
+_HELP_WORDS_RE = re.compile(
+    r"你好|您好|哈喽|嗨|hi|hello|在吗|在不在|早上好|下午好|晚上好|早安|晚安|谢谢|多谢|感谢|辛苦了|请问|打扰了|"
+    r"机器人|小助手|助手|功能|帮助|帮忙|使用说明|说明书|介绍一下|介绍|help|start|"
+    r"你是谁|是谁|怎么用|如何使用|怎么使用|怎么问|用法|能干什么|能做什么|能干啥|能做啥|会什么|会干啥|能查什么|能查啥|"
+    r"你|您|这个|能|会|可以|都|做|干|查|用|使用|怎么|如何|什么|啥|嘛|些|有|吗|呢|啊|呀|哦|了|的|在|不|我|一下|问|好|嗯"
 )
+_GREETING_CORE_RE = re.compile(
+    r"你好|您好|哈喽|嗨|hi|hello|在吗|在不在|早|谢|感谢|辛苦|机器人|助手|功能|帮助|help|start|"
+    r"怎么用|如何使用|怎么使用|怎么问|用法|能干|能做|会什么|会干|能查|你是谁|介绍"
+)
+
+
+def _is_help(scanned: str) -> bool:
+    """A greeting or ``你能干什么``: a help word, and nothing else of substance."""
+    return bool(_GREETING_CORE_RE.search(scanned)) and not _HELP_WORDS_RE.sub("", scanned)
+
 
 HELP_TEXT = (
     "您好！我是法治政府建设台账助手，可以这样问我：\n"
@@ -134,7 +147,7 @@ def parse_query(question: str, dictionary: DomainDictionary, entities: EntityMat
         query.message = "请输入要查询的内容，例如：执法文书格式谁负责、李建伟负责哪些、12号指标"
         return query
     scanned = scan_form(text)
-    if _HELP_RE.match(scanned):
+    if _is_help(scanned):
         query.intent = "help"
         query.message = HELP_TEXT
         return query
@@ -152,7 +165,12 @@ def parse_query(question: str, dictionary: DomainDictionary, entities: EntityMat
     for mention in named_documents:
         docs = set(mention.documents)
         documents = docs if documents is None else (documents & docs or documents | docs)
-    query.named_documents = sorted(documents or [])
+    specific: set[str] | None = None
+    for mention in named_documents:
+        if mention.surface not in KIND_WORDS:
+            docs = set(mention.documents)
+            specific = docs if specific is None else (specific & docs or specific | docs)
+    query.named_documents = sorted(specific or [])
     if _number_query(query, _without(scanned, sorted(named_documents + owners, key=lambda m: m.start)), documents):
         return query
     if owners:

@@ -43,6 +43,7 @@ FIELD_WEIGHTS = {
 }
 UNIGRAM_FACTOR = 0.25
 EXPANSION_FACTOR = 0.7
+FUZZY_TEXT_CHARS = 160
 CANDIDATES = 24  # best lexical candidates re-ranked with rapidfuzz
 MIN_COVERAGE = 0.15  # share of the query's weighted grams an answer must contain
 MIN_SCORE = 0.2
@@ -191,12 +192,11 @@ class SearchIndex:
         ]
         rows: list[list[str]] = []
         self._texts: list[str] = []
-        self._headings: list[str] = []
         for entry in self.entries:
             fields = self._fields(entry.indicator)
             rows.append([fields[name] for name in FIELD_WEIGHTS])
-            self._texts.append(fields["text"])
-            self._headings.append(fields["level2"] or fields["level1"])
+            # What rapidfuzz compares against: the text's start and the heading (bounded: partial_ratio is O(n·m)).
+            self._texts.append(fields["text"][:FUZZY_TEXT_CHARS] + (fields["level2"] or fields["level1"]))
         self._grams = NgramPostings(rows, list(FIELD_WEIGHTS.values()), UNIGRAM_FACTOR)
         self._known_words: dict[str, bool] = {}
         self.entities = EntityMatcher(documents, self.aliases, self.dictionary.titles)
@@ -215,6 +215,8 @@ class SearchIndex:
                         if slot not in seen:
                             seen.add(slot)
                             self._owned.setdefault(slot, []).append((index, role))
+        headings = sorted({h for h in (e.indicator.level2 or e.indicator.level1 for e in self.entries) if h})
+        self._suggestible = (headings, [normalise(h) for h in headings])
         self.build_seconds = time.perf_counter() - started
 
     # ------------------------------------------------------------------ building
@@ -368,7 +370,7 @@ class SearchIndex:
         needle = normalise_indexed(query.topic)
         ranked: list[tuple[float, int]] = []
         for index, share in zip(candidates.tolist(), lexical.tolist(), strict=True):
-            fuzzy = fuzz.partial_ratio(needle, self._texts[index] + self._headings[index]) / 100.0
+            fuzzy = fuzz.partial_ratio(needle, self._texts[index]) / 100.0
             ranked.append(((1 - FUZZY_SHARE) * share + FUZZY_SHARE * fuzzy, index))
         ranked.sort(key=lambda pair: (-pair[0], pair[1]))
         floor = max(MIN_SCORE, ranked[0][0] * 0.5)
@@ -411,12 +413,10 @@ class SearchIndex:
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
         """Closest headings for a question with no result."""
-        headings = sorted({h for h in (e.indicator.level2 or e.indicator.level1 for e in self.entries) if h})
+        headings, normalised = self._suggestible
         if not headings or not text:
             return headings[:limit]
-        matches = process.extract(
-            normalise(text), [normalise(h) for h in headings], scorer=fuzz.partial_ratio, limit=limit
-        )
+        matches = process.extract(normalise(text), normalised, scorer=fuzz.partial_ratio, limit=limit)
         return [headings[index] for _, _, index in matches]
 
     def find(self, indicator_id: int) -> Entry | None:
