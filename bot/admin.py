@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -274,6 +275,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     from knowledge.ledger import write_bundle
     from knowledge.normalize import number_key
     from storage.ledger import evidence
+    from storage.objects import materialize, open_store
 
     period = _month(args.month)
     database = _database()
@@ -281,7 +283,10 @@ def cmd_bundle(args: argparse.Namespace) -> int:
         files = database.call(evidence, period, number_key(args.number) if args.number else None)
     finally:
         database.dispose()
-    added, missing = write_bundle(files, Path(args.out))
+    config = load_config(require_token=False)
+    with tempfile.TemporaryDirectory() as folder:  # evidence in object storage is fetched first
+        local = materialize(open_store(config.files_url, config.files_dir), files, Path(folder))
+        added, missing = write_bundle(local, Path(args.out))
     print(f"已打包 {added} 个文件到 {args.out}" + (f"；{len(missing)} 个文件在磁盘上缺失（见清单）" if missing else ""))
     return 0
 

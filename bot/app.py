@@ -36,12 +36,19 @@ from storage.blobs import BlobStore
 from storage.catalog import load_documents
 from storage.db import Database
 from storage.housekeeping import data_version
+from storage.objects import open_store
 from storage.profiles import all_profiles
 from storage.reminders import seed_rules
 
 log = logging.getLogger(__name__)
 
 ServiceHook = Callable[[Services], None]
+
+
+def services_of(app: Application) -> Services | None:  # type: ignore[type-arg]
+    """The services of a started application (None before ``post_init``)."""
+    services = app.bot_data.get(SERVICES_KEY)
+    return services if isinstance(services, Services) else None
 
 
 def system_clock(config: Config) -> Clock:
@@ -70,12 +77,15 @@ def build_application(
         if config.metrics_port is not None:
 
             async def probe() -> list[str]:
-                return await health_problems(db, config.files_dir, metrics.seconds_since_contact(), STALE_AFTER_SECONDS)
+                services = services_of(app)
+                store = services.blobs.objects if services is not None else None
+                return await health_problems(db, store, metrics.seconds_since_contact(), STALE_AFTER_SECONDS)
 
             servers.append(MetricsServer(metrics, probe, config.metrics_port))
             servers[-1].start()
         search = SearchService(lambda: db.call(load_documents), lambda: db.call(all_profiles))
-        blobs = BlobStore(config.files_dir, config.allowed_file_types)
+        objects = await asyncio.to_thread(open_store, config.files_url, config.files_dir)
+        blobs = BlobStore(config.files_dir, config.allowed_file_types, objects=objects)
         await asyncio.to_thread(blobs.prepare)  # drops partial downloads left by a crash
         services = Services(
             config=config,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import Database
 from storage.models import Attachment, ProgressReport
+from storage.objects import LocalObjects, ObjectStore
 
 MANIFEST = "manifest.json"
 FORMAT = "taizhang-backup/1"
@@ -125,8 +126,8 @@ def _locate(files_dir: Path, sha: str, stored: str) -> Path:
     return path if path.is_file() else files_dir / _blob_path(sha)
 
 
-def backup(database_url: str, files_dir: Path, out: Path, now: datetime) -> Outcome:
-    """Write a complete backup folder (see the module docstring)."""
+def backup(database_url: str, files_dir: Path, out: Path, now: datetime, store: ObjectStore | None = None) -> Outcome:
+    """Write a complete backup folder (see the module docstring); ``store``: S3 evidence, if used."""
     if out.exists() and any(out.iterdir()):
         raise BackupError(f"{out} 不是空目录：请换一个新目录")
     out.mkdir(parents=True, exist_ok=True)
@@ -154,13 +155,20 @@ def backup(database_url: str, files_dir: Path, out: Path, now: datetime) -> Outc
         database.dispose()
     missing: list[str] = []
     for sha, stored in files:
-        source_file = _locate(files_dir, sha, stored)
-        if not source_file.is_file():
-            missing.append(sha)
-            continue
         relative = f"files/{_blob_path(sha)}"
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source_file, out / relative)
+        if store is not None and not isinstance(store, LocalObjects):
+            try:
+                store.fetch(stored, out / relative)
+            except OSError:
+                missing.append(sha)
+                continue
+        else:
+            source_file = _locate(files_dir, sha, stored)
+            if not source_file.is_file():
+                missing.append(sha)
+                continue
+            shutil.copyfile(source_file, out / relative)
         digest = _sha256(out / relative)
         if digest != sha:
             missing.append(sha)  # the stored copy is damaged: say so rather than back up wrong bytes
@@ -208,19 +216,24 @@ def _database_is_empty(url: str) -> bool:
         database.dispose()
 
 
-def _repoint(session: Session, files_dir: Path) -> None:
-    """Absolute stored paths name the old store: point them at the restored copies."""
+def _repoint(session: Session, files_dir: Path, store: ObjectStore | None) -> None:
+    """Stored paths name the old store: point them at the restored copies (relative ones stay)."""
+    remote = store is not None and not isinstance(store, LocalObjects)
     for row in session.scalars(select(Attachment)):
-        if Path(row.stored_path).is_absolute():
+        if remote and store is not None:
+            row.stored_path = store.location(_blob_path(row.sha256))
+        elif Path(row.stored_path).is_absolute() or row.stored_path.startswith("s3://"):
             row.stored_path = str(files_dir / _blob_path(row.sha256))
 
 
-def restore(folder: Path, database_url: str, files_dir: Path) -> Outcome:
-    """Restore a backup folder into an empty database and an empty evidence store."""
+def restore(folder: Path, database_url: str, files_dir: Path, store: ObjectStore | None = None) -> Outcome:
+    """Restore a backup folder into an empty database and an empty evidence store
+    (an S3 store is content-addressed: objects already there are simply kept)."""
     manifest = _read_manifest(folder)
     if not _database_is_empty(database_url):
         raise BackupError("目标数据库不是空的：恢复只能进入新建的空数据库")
-    if files_dir.exists() and any(p.is_file() for p in files_dir.rglob("*")):
+    remote = store is not None and not isinstance(store, LocalObjects)
+    if not remote and files_dir.exists() and any(p.is_file() for p in files_dir.rglob("*")):
         raise BackupError(f"材料目录 {files_dir} 不是空的：恢复只能进入空目录")
     engine = manifest["database"]["engine"]
     dump = folder / manifest["database"]["file"]
@@ -239,14 +252,18 @@ def restore(folder: Path, database_url: str, files_dir: Path) -> Outcome:
     for entry in manifest["files"]:
         if not entry["path"].startswith("files/"):
             continue
-        destination = files_dir / entry["path"].removeprefix("files/")
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(folder / entry["path"], destination)
+        key = entry["path"].removeprefix("files/")
+        if remote and store is not None:
+            store.put(folder / entry["path"], key)  # uploads; the backup folder keeps its copy
+        else:
+            destination = files_dir / key
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(folder / entry["path"], destination)
         copied += 1
     database = Database(database_url)
     try:
         database.upgrade()  # a backup from an older version is brought up to date
-        database.call(_repoint, files_dir)
+        database.call(_repoint, files_dir, store)
         reports = database.call(_count_reports)
     finally:
         database.dispose()

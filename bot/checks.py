@@ -26,6 +26,7 @@ from telegram.request import HTTPXRequest
 from bot.config import Config, ConfigError, load_config, read_environment
 from knowledge.workdays import WorkCalendar
 from storage.db import Database, DatabaseUnavailableError
+from storage.objects import ObjectStore, open_store
 
 Status = Literal["ok", "warn", "fail"]
 _MARKS: dict[Status, str] = {"ok": "[通过]", "warn": "[警告]", "fail": "[失败]"}
@@ -135,16 +136,35 @@ async def check_bot_api(config: Config, wait_seconds: float = 10.0) -> Check:
     return Check("Bot API", "ok", f"{route}连接成功，机器人 @{me.username}")
 
 
-async def health_problems(database: Database, files_dir: Path, silent_seconds: float, stale_after: float) -> list[str]:
+def check_object_store(store: ObjectStore) -> Check:
+    """Evidence storage accepts a write, a read and a delete (local folder or S3 bucket)."""
+    try:
+        store.probe()
+    except (OSError, ValueError) as exc:
+        return Check(
+            "材料存储",
+            "fail",
+            f"{store.describe()} 不可写（{exc}）",
+            "本地目录：检查权限与 TAIZHANG_FILES_DIR；S3：检查 TAIZHANG_FILES_URL、AWS_ENDPOINT_URL 与密钥",
+        )
+    return Check("材料存储", "ok", f"{store.describe()} 可写")
+
+
+async def health_problems(
+    database: Database, store: ObjectStore | None, silent_seconds: float, stale_after: float
+) -> list[str]:
     """What makes ``/healthz`` answer 503: database silent, storage not writable, no updates lately."""
     problems: list[str] = []
     try:
         await database.run(lambda session: session.execute(text("SELECT 1")))
     except Exception as exc:  # any failure of the database is a health failure, never a crash
         problems.append(f"database: {type(exc).__name__}")
-    files = await asyncio.to_thread(check_files_dir, files_dir)
-    if not files.ok:
-        problems.append(f"storage: {files.detail}")
+    if store is None:
+        problems.append("storage: not started")
+    else:
+        files = await asyncio.to_thread(check_object_store, store)
+        if not files.ok:
+            problems.append(f"storage: {files.detail}")
     if silent_seconds > stale_after:
         problems.append(f"updates: none fetched or received for {silent_seconds:.0f} s")
     return problems
@@ -181,7 +201,12 @@ def run_doctor(env: Mapping[str, str] | None = None, *, now: datetime | None = N
             overrides = dict(database.call(calendar_overrides))
     finally:
         database.dispose()
-    checks.append(check_files_dir(config.files_dir))
+    checks.append(check_files_dir(config.files_dir))  # temp downloads are local in every case
+    if config.files_url:
+        try:
+            checks.append(check_object_store(open_store(config.files_url, config.files_dir)))
+        except Exception as exc:  # boto3 configuration errors: report, do not crash the doctor
+            checks.append(Check("材料存储", "fail", f"{config.files_url}：{exc}", "检查 AWS_* 变量"))
     moment = now or datetime.now(config.timezone)
     checks.append(check_timezone(config.timezone, moment))
     checks.append(check_calendar(moment.astimezone(config.timezone).date(), overrides))

@@ -96,10 +96,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.backup import BackupError, backup
+    from storage.objects import open_store
 
     config = load_config(require_token=False)
     try:
-        outcome = backup(config.database_url, config.files_dir, Path(args.out), datetime.now(UTC))
+        store = open_store(config.files_url, config.files_dir)
+        outcome = backup(config.database_url, config.files_dir, Path(args.out), datetime.now(UTC), store)
     except BackupError as exc:
         return _fail(f"备份失败：{exc}", 1)
     print(f"已备份到 {outcome.folder}：{outcome.reports} 条报送记录，{outcome.files} 个材料文件，清单 manifest.json")
@@ -113,10 +115,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.backup import BackupError, restore
+    from storage.objects import open_store
 
     config = load_config(require_token=False)
     try:
-        outcome = restore(Path(args.folder), config.database_url, config.files_dir)
+        store = open_store(config.files_url, config.files_dir)
+        outcome = restore(Path(args.folder), config.database_url, config.files_dir, store)
     except BackupError as exc:
         return _fail(f"恢复失败：{exc}", 1)
     print(f"已从 {outcome.folder} 恢复：{outcome.reports} 条报送记录，{outcome.files} 个材料文件")

@@ -69,6 +69,7 @@ class Config:
     allowed_file_types: tuple[str, ...] = ()
     reminders_enabled: bool = True
     metrics_port: int | None = None
+    files_url: str | None = None
     log_format: str = "text"
     retention_days: int = 90
     robot_hosts: tuple[str, ...] = DEFAULT_ROBOT_HOSTS
@@ -189,6 +190,11 @@ def load_config(
     if metrics_text and not (metrics_text.isdigit() and int(metrics_text) <= 65535):
         raise ConfigError("TAIZHANG_METRICS_PORT", f"“{metrics_text}”不是端口号（0–65535，例如 9108）")
 
+    files_url = values.get("TAIZHANG_FILES_URL", "").strip() or None
+    if files_url and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?", files_url):
+        problem = f"“{files_url}”应形如 s3://存储桶/前缀（不设置则用本地 TAIZHANG_FILES_DIR）"
+        raise ConfigError("TAIZHANG_FILES_URL", problem)
+
     log_format = values.get("TAIZHANG_LOG_FORMAT", "").strip().lower() or "text"
     if log_format not in {"text", "json"}:
         raise ConfigError("TAIZHANG_LOG_FORMAT", f"“{log_format}”应为 text 或 json")
@@ -202,6 +208,7 @@ def load_config(
         robot_allow_loopback=loopback_text in {"on", "1", "true"},
         import_limits=_import_limits(values),
         metrics_port=int(metrics_text) if metrics_text else None,
+        files_url=files_url,
         log_format=log_format,
         retention_days=int(retention_text),
         reminders_enabled=reminders_text in {"on", "1", "true"},

@@ -19,6 +19,7 @@ from knowledge.records import EvidenceFile
 from knowledge.report_line import looks_like_period, parse_indicator_ref, parse_period_argument
 from knowledge.schedule import previous_month
 from storage.ledger import evidence, ledger, reporting_trend
+from storage.objects import materialize
 
 COMMANDS = [
     ("export", "导出工作台账 xlsx：/export [2026-10] [单位]"),
@@ -86,6 +87,7 @@ async def bundle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(message, f"{period} 还没有佐证材料。")
         return
     with tempfile.TemporaryDirectory() as folder:
+        files = await asyncio.to_thread(materialize, services.blobs.objects, files, Path(folder))
         path = Path(folder) / f"佐证材料_{period}.zip"
         added, missing = await asyncio.to_thread(write_bundle, files, path)
         note = f"；{len(missing)} 个文件在服务器上缺失（见清单）" if missing else ""

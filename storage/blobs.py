@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Attachment, Indicator, Unit
+from storage.objects import LocalObjects, ObjectStore, blob_key
 from storage.progress import ReportError
 
 MAX_TELEGRAM_DOWNLOAD = 20 * 1024 * 1024
@@ -117,10 +118,17 @@ class StoredBlob:
 class BlobStore:
     """Files under one folder, by sha256; temp downloads under ``tmp/``."""
 
-    def __init__(self, root: Path, allowed: tuple[str, ...] = ALLOWED_TYPES, instance: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        allowed: tuple[str, ...] = ALLOWED_TYPES,
+        instance: str | None = None,
+        objects: ObjectStore | None = None,
+    ) -> None:
         self.root = root
         self.allowed = allowed
         self.tmp = root / "tmp" / (instance or instance_name())
+        self.objects: ObjectStore = objects or LocalObjects(root)  # where finished files go
 
     def prepare(self) -> None:
         """Create this instance's temp folder; drop partial downloads left by a crash of this
@@ -155,15 +163,10 @@ class BlobStore:
                 os.fsync(handle.fileno())
             sha = digest.hexdigest()
             size = temp.stat().st_size
-            target = self.root / sha[:2] / sha[2:4] / sha
-            already = target.exists()
-            if already:
-                temp.unlink()
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(temp, target)
-                _fsync_dir(target.parent)
-            return StoredBlob(sha, size, kind, _MIMES.get(kind, "application/octet-stream"), str(target), already)
+            key = blob_key(sha)
+            already = self.objects.put(temp, key)
+            mime = _MIMES.get(kind, "application/octet-stream")
+            return StoredBlob(sha, size, kind, mime, self.objects.location(key), already)
         finally:
             if temp.exists():
                 temp.unlink()
@@ -182,19 +185,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # exists, owned by someone else
         return True
     return True
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def add_attachment(

@@ -56,8 +56,10 @@ def test_entrypoint_migrates_runs_and_turns_healthy(sandbox: BotApiSandbox, tmp_
 
 def test_compose_and_dockerfile_agree_with_the_entrypoint() -> None:
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-    assert set(compose["services"]) >= {"bot", "postgres"}
+    assert set(compose["services"]) >= {"bot", "postgres", "minio", "bucket"}
     bot = compose["services"]["bot"]
+    assert bot["environment"]["TAIZHANG_FILES_URL"] == "s3://taizhang/evidence"
+    assert bot["depends_on"]["bucket"]["condition"] == "service_completed_successfully"
     assert bot["healthcheck"]["test"] == ["CMD", "python", "/usr/local/lib/taizhang-healthcheck.py"]
     assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
     dockerfile = (DEPLOY / "Dockerfile").read_text()
