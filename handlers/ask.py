@@ -34,6 +34,7 @@ from handlers.deps import Services, get_services, reporter_of
 from handlers.replies import Markup, edit, html, reply, send
 from knowledge.domain import Role
 from knowledge.search import Hit, SearchResult
+from storage.anchors import save_anchor
 from storage.chats import bound_document
 from storage.progress import document_period, unit_status
 from storage.reminders import coordinator_chat_ids
@@ -249,7 +250,7 @@ async def show_detail(update: Update, context: ContextTypes.DEFAULT_TYPE, payloa
             query.message, html(Markup(full_card(entry)), "\n\n回复本消息发送文件，即作为本项的佐证材料。")
         )
         # A file sent as a reply to this card attaches to this indicator (see handlers.evidence).
-        services.state.receipts[(sent.chat_id, sent.message_id)] = (int(raw_id), None)
+        await services.db.run(save_anchor, sent.chat_id, sent.message_id, int(raw_id), None, services.clock())
 
 
 _checked_forward = signed(_forward)

@@ -56,12 +56,10 @@ class BoundedDict(OrderedDict[Any, Any]):
 class ChatState:
     """In-memory state shared by handlers (lost on restart; the database holds what matters).
 
-    ``receipts``: (chat id, message id) of a receipt or 详情 card → (indicator id, period or None),
-    so a file sent as a reply attaches there. ``drafts``: previewed reports by token.
-    ``ask_sessions``: questions behind 更多结果 buttons by token.
+    Receipt and 详情 card anchors live in the database (``storage.anchors``).
+    ``drafts``: previewed reports by token. ``ask_sessions``: questions behind 更多结果 buttons by token.
     """
 
-    receipts: BoundedDict = field(default_factory=BoundedDict)
     drafts: BoundedDict = field(default_factory=BoundedDict)
     ask_sessions: BoundedDict = field(default_factory=BoundedDict)
     pending_imports: BoundedDict = field(default_factory=BoundedDict)  # imports awaiting 确认删除, by token

@@ -25,6 +25,7 @@ from knowledge.errors import Refusal
 from knowledge.report_line import IndicatorRef, human_size, parse_caption, parse_indicator_ref
 from knowledge.reports import reporting_unit, resolve_indicator, visible_units
 from knowledge.schedule import report_period
+from storage.anchors import anchor_of
 from storage.blobs import MAX_TELEGRAM_DOWNLOAD, StoredBlob, add_attachment, attachments_for, sanitise_name
 from storage.chats import bound_document
 from storage.models import Attachment, Indicator, Unit
@@ -101,7 +102,7 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     match = parse_caption(caption)
     receipt = None
     if message.reply_to_message is not None:  # a reply to a receipt or to an indicator's 详情 card
-        receipt = get_services(context).state.receipts.get((message.chat_id, message.reply_to_message.message_id))
+        receipt = await get_services(context).db.run(anchor_of, message.chat_id, message.reply_to_message.message_id)
     flow = (context.user_data or {}).get(FLOW_KEY)
     if match is None and receipt is None and flow and flow.get("chat_id") == message.chat_id:
         receipt = (flow["indicator_id"], None)  # a file sent while answering /report step by step

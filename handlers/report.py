@@ -48,6 +48,7 @@ from knowledge.reports import (
     status_of,
 )
 from knowledge.statuses import STATUS_LABELS
+from storage.anchors import save_anchor
 from storage.chats import bound_document
 from storage.progress import document_period, with_reports
 
@@ -87,8 +88,9 @@ def receipt_text(receipt: Receipt) -> str:
     return "\n".join(lines)
 
 
-def _remember_receipt(context: ContextTypes.DEFAULT_TYPE, sent: Message, indicator_id: int, period: str) -> None:
-    get_services(context).state.receipts[(sent.chat_id, sent.message_id)] = (indicator_id, period)
+async def _remember_receipt(context: ContextTypes.DEFAULT_TYPE, sent: Message, indicator_id: int, period: str) -> None:
+    services = get_services(context)
+    await services.db.run(save_anchor, sent.chat_id, sent.message_id, indicator_id, period, services.clock())
 
 
 async def _reporter(services: Services, update: Update | User) -> Reporter:
@@ -103,7 +105,7 @@ async def _send_receipts(
     for receipt, indicator_id in receipts:
         sent = await reply(message, Markup(receipt_text(receipt)))
         if indicator_id:
-            _remember_receipt(context, sent, indicator_id, receipt.period.period)
+            await _remember_receipt(context, sent, indicator_id, receipt.period.period)
 
 
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,6 +1,7 @@
 """Retention of operational rows, and the data version other processes watch.
 
-Only bookkeeping is pruned: processed-update claims, handled inbox rows, reminder log entries.
+Only bookkeeping is pruned: processed-update claims, handled inbox rows, reminder log entries,
+anchors of old receipts (a reply to a months-old receipt then needs a #编号 caption).
 Reports, files, scores and every other history table are never touched here.
 """
 
@@ -11,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import DataVersion, InboxUpdate, ProcessedUpdate, ReminderLog
+from storage.models import DataVersion, InboxUpdate, MessageAnchor, ProcessedUpdate, ReminderLog
 
 
 def prune_bookkeeping(session: Session, before: datetime, reminder_log_before: datetime) -> dict[str, int]:
@@ -23,6 +24,7 @@ def prune_bookkeeping(session: Session, before: datetime, reminder_log_before: d
             delete(InboxUpdate).where(InboxUpdate.handled.is_(True), InboxUpdate.received_at < before)
         ),
         "reminder_log": session.execute(delete(ReminderLog).where(ReminderLog.created_at < reminder_log_before)),
+        "message_anchors": session.execute(delete(MessageAnchor).where(MessageAnchor.created_at < before)),
     }
     return {table: int(getattr(result, "rowcount", 0) or 0) for table, result in removed.items()}
 

@@ -362,3 +362,19 @@ class DataVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MessageAnchor(Base):
+    """A bot message (receipt or 详情 card) a file may be sent in reply to → its indicator and period.
+
+    In the database rather than one process's memory, so a reply handled by another instance,
+    or after a restart, still attaches where the user meant.
+    """
+
+    __tablename__ = "message_anchors"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
+    period: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -77,7 +77,13 @@ async def test_retention_prunes_bookkeeping_and_temp_files_only(seeded_copy_url:
     removed = await prune(services, 90, NOW)
     after = database.call(_counts)
     database.dispose()
-    assert removed == {"processed_updates": 1, "inbox_updates": 1, "reminder_log": 1, "temp_files": 1}
+    assert removed == {
+        "processed_updates": 1,
+        "inbox_updates": 1,
+        "reminder_log": 1,
+        "message_anchors": 0,
+        "temp_files": 1,
+    }
     changed = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
     assert changed == {"processed_updates": (2, 1), "inbox_updates": (3, 2), "reminder_log": (2, 1)}
     assert after["progress_reports"] == 1 and after["indicators"] == before["indicators"]
