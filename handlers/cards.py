@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
+from knowledge.dates import chinese_date
 from knowledge.model import Owner, ParsedIndicator
+from knowledge.profile_reader import milestones_of
 from knowledge.programme import ProgrammeAnswer
 from knowledge.search import Entry, Hit, SearchResult
 
@@ -70,6 +72,10 @@ def full_card(entry: Entry) -> str:
     if item.level2:
         lines.append(f"<b>二级指标</b>：{escape(item.level2)}")
     lines.append(f"<b>内容</b>：{escape(item.text)}")
+    milestones = milestones_of(item)
+    if milestones:
+        dated = "；".join(f"{chinese_date(m.due)}前{m.text}" for m in milestones)
+        lines.append(f"<b>时间节点</b>：{escape(dated)}")
     lines += _owner_lines(item)
     if item.owner_note and not item.unassigned:
         lines.append(f"<i>{escape(item.owner_note)}</i>")

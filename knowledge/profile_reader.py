@@ -201,6 +201,11 @@ def _milestones(indicators: list[ParsedIndicator], lead_only: bool) -> list[Mile
     return found
 
 
+def milestones_of(item: ParsedIndicator) -> list[Milestone]:
+    """The dated milestones written in one indicator's text (shown on its card)."""
+    return _milestones([item], lead_only=False)
+
+
 _NUMBERED = re.compile(r"^(\d{1,3})[.．、](\S{2,30}?)。")
 
 

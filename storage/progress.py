@@ -113,6 +113,7 @@ def find_indicators(session: Session, key: str, document_id: str | None = None, 
 def indicator_ref(session: Session, indicator: Indicator) -> IndicatorRecord:
     """An indicator row as the plain value the rules take."""
     document = indicator.document
+    profile = profile_of(document)
     return IndicatorRecord(
         indicator.id,
         indicator.number,
@@ -120,7 +121,8 @@ def indicator_ref(session: Session, indicator: Indicator) -> IndicatorRecord:
         indicator.document_id,
         document.short_name or document.id,
         tuple(OwnerRef(role, unit.id, unit.name) for role, unit in owners_of(session, indicator.id)),
-        profile_of(document),
+        profile,
+        cooperating_report=profile.reports_for(False),  # 000: 由牵头单位汇总报送
         table_name=indicator.table_name,
         document_issuer=document.issuer,
         document_kind=document.kind,

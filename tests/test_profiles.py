@@ -411,3 +411,41 @@ async def test_coordinators_see_unassigned_indicators_in_status(
     sandbox.send_text(BotApiSandbox.group_chat(group, "协调群"), BotApiSandbox.user(1001, "张三"), "/status")
     [reply] = await asyncio.to_thread(sandbox.wait_for_messages, group, 1)
     assert reply.text == "<b>未分配</b>（7 项，没有责任单位，请协调人指定）：15、41、43、44、45、46、47"
+
+
+def test_who_reports_follows_the_profile(seeded_copy_url: str) -> None:
+    """000: only lead units report (cooperating units hand material to the lead); 003: every listed unit."""
+    from knowledge.access import Action, Actor, may
+    from knowledge.reports import IndicatorRecord
+    from storage.progress import find_indicators, indicator_ref
+
+    db = Database(seeded_copy_url)
+    with db.session_scope() as session:
+        [one] = find_indicators(session, "1", "000_f49af99942824fbb")
+        [sixteen] = find_indicators(session, "16", "003_da5a883e4d46e08d")
+        [twenty_two] = find_indicators(session, "22", "003_da5a883e4d46e08d")
+        first, task16, task22 = (indicator_ref(session, i) for i in (one, sixteen, twenty_two))
+    db.dispose()
+
+    def allowed(record: IndicatorRecord, unit_name: str) -> bool:
+        [owner] = [o for o in record.owners if o.unit_name == unit_name]
+        return may(Actor(1, units=frozenset({owner.unit_id})), Action.REPORT, record.target()).allowed
+
+    assert [(o.role.value, o.unit_name) for o in first.owners][:2] == [("lead", "环评科"), ("coop", "生态科")]
+    assert allowed(first, "环评科") and not allowed(first, "生态科")
+    assert allowed(task16, "县司法局")  # 参加 in 003: it reports on its own task
+    assert allowed(task22, "县司法局")  # the export wrote “县司法局按职责分工”
+
+
+def test_an_indicator_card_shows_its_milestones() -> None:
+    from handlers.cards import full_card
+    from knowledge.search import Entry
+
+    path = next(SEEDS.glob("003_*.txt"))
+    document = read_text_document(path.read_text(encoding="utf-8"), path.stem)
+    [eight] = [i for i in document.indicators if i.key == "8"]
+    card = full_card(Entry(path.stem, "濮阳县法治政府建设任务", "task_list", "中共濮阳县委", eight))
+    assert (
+        "<b>时间节点</b>：2022年6月30日前外聘法律顾问选聘单位力争达到80%；"
+        "2022年12月31日前建立覆盖全县各级党政机关的法律顾问工作体系" in card
+    )
