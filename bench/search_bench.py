@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import random
 import statistics
 import sys
@@ -164,6 +165,7 @@ def quality_table(index: SearchIndex, queries: list[LabelledQuery], title: str) 
 
 
 def run() -> str:
+    load_at_start = os.getloadavg()[0]
     documents, profiles = seed_corpus()
     seed_index, seed_build, seed_memory, seed_kept = measure_build(documents)
     quality_index = SearchIndex(documents, profiles=profiles)
@@ -174,8 +176,10 @@ def run() -> str:
     base_seed = measure_baseline(seed_index, len(QUERIES))
     base_big = measure_baseline(big_index, 40)
 
+    load = load_at_start
     lines = [
-        f"Measured {datetime.now(UTC):%Y-%m-%d} on this 2-core machine by `python bench/search_bench.py`.",
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on this 2-core machine by `python bench/search_bench.py`"
+        f" (1-minute load average at the start: {load:.1f}; other work on the machine inflates the timings).",
         "",
         "| corpus | indicators | index build (median of 3) | memory: peak while building / index kept"
         " | query p50 | query p95 | plain rapidfuzz p50 / p95 |",

@@ -51,7 +51,16 @@ _OWNER_LIST_RE = re.compile(
     r"我想|想|知道|列一下|列出|清单|全部|所有|一共|总共|共|啥|什么|呢|吗|了|在|给我|我|帮|有|要|管|哪|些|个|还|你好|麻烦|"
     r"方案|文件|表格|表|那张|这张|里面|里|中|方面|那个|这个|们|科|单位|部门"
 )
-_TOPIC_FILLER_RE = re.compile(r"请问|一下|什么|怎么|如何|哪些|哪个|有没有|是不是|吗|呢|吧|啊|[?？!！]")
+# Question scaffolding around a topic (the frame of the question, never its content).
+_TOPIC_FILLER_RE = re.compile(
+    r"我想问一下|我想了解一下|想了解一下|想问一下|请问一下|我想知道|我想问|想知道|"
+    r"了解一下|问一下|咨询一下|麻烦问下|请问|我们单位|咱们单位|我们科|我们|咱们|"
+    r"关于|这一块|这块|这方面|有什么具体要求|有什么要求|有哪些要求|具体要求是什么|"
+    r"要求是什么|是怎么规定的|怎么规定的|有什么规定|有哪些规定|是指什么|指的是什么|"
+    r"是什么|是啥|怎么办|怎么弄|怎么做|怎么|如何|需要做哪些工作|需要做什么|要做什么|"
+    r"应该怎么|要达到多少|达到多少|是多少|什么|哪些|哪个|有没有|是不是|一下|吗|呢|"
+    r"吧|啊|[?？!！]"
+)
 # A greeting or a question about the bot itself: nothing is left once these words are removed.
 _HELP_WORDS_RE = re.compile(
     r"你好|您好|哈喽|嗨|hi|hello|在吗|在不在|早上好|下午好|晚上好|早安|晚安|谢谢|多谢|感谢|辛苦了|请问|打扰了|"
