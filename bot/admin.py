@@ -233,11 +233,20 @@ def _month(text: str) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write the ledger xlsx for a month."""
-    from knowledge.ledger import write_ledger
-    from storage.ledger import ledger
-    from storage.progress import ReportError
+    """Write the ledger xlsx for a month in its document's template (or list the templates)."""
+    from knowledge.errors import Refusal
+    from knowledge.ledger_spec import templates
+    from knowledge.ledger_xlsx import write_export
+    from storage.ledger_data import ledger_data
 
+    if args.templates:
+        for spec in templates().values():
+            documents = "、".join(spec.documents) or "（任意文档）"
+            print(f"{spec.id}\t{spec.name}\t适用文档：{documents}\t列：{' · '.join(c.title for c in spec.columns)}")
+        return 0
+    if not args.month or not args.out:
+        print("导出台账需要 --month YYYY-MM 和 --out 文件名（--templates 列出模板）", file=sys.stderr)
+        return 2
     config = load_config(require_token=False)
     period = _month(args.month)
     now = datetime.now(config.timezone)
@@ -246,13 +255,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 2
     database = _database()
     try:
-        units = database.call(ledger, period, args.unit, args.document)
-    except ReportError as exc:
+        data = database.call(ledger_data, period, args.document, args.unit)
+        result = write_export(data, Path(args.out), now, args.template)
+    except Refusal as exc:
         print(str(exc), file=sys.stderr)
         return 1
     finally:
         database.dispose()
-    write_ledger(units, period, Path(args.out), now)
+    spec = templates()[result.template]
     if args.chart:
         from knowledge.chart import completion_chart
         from knowledge.ledger import recent_periods
@@ -263,10 +273,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             trend = database.call(reporting_trend, recent_periods(period), args.unit)
         finally:
             database.dispose()
-        completion_chart(units, period, Path(args.chart), trend)
-    reported = sum(u.reported for u in units)
-    total = sum(len(u.rows) for u in units)
-    print(f"已导出 {len(units)} 个单位、{total} 项指标（已报 {reported} 项）到 {args.out}")
+        completion_chart(result.units, period, Path(args.chart), trend)
+    print(
+        f"已按模板“{spec.name}”导出 {len(result.units)} 个单位、{result.owned} 项应报指标"
+        f"（已报 {result.reported} 项）到 {args.out}"
+    )
     return 0
 
 
@@ -280,7 +291,8 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     period = _month(args.month)
     database = _database()
     try:
-        files = database.call(evidence, period, number_key(args.number) if args.number else None)
+        key = number_key(args.number) if args.number else None
+        files = database.call(evidence, period, key, [args.document] if args.document else None)
     finally:
         database.dispose()
     config = load_config(require_token=False)
@@ -331,16 +343,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_day.set_defaults(func=cmd_calendar_add)
 
     export = sub.add_parser("export", help="导出某月的工作台账 xlsx")
-    export.add_argument("--month", required=True, help="月份 YYYY-MM")
+    export.add_argument("--month", help="月份 YYYY-MM")
     export.add_argument("--unit", help="只导出这个单位")
     export.add_argument("--document", help="只导出这个文档")
-    export.add_argument("--out", required=True, help="输出文件，如 ledger.xlsx")
+    export.add_argument("--out", help="输出文件，如 ledger.xlsx")
+    export.add_argument("--template", help="台账模板（默认按文档选择；generic 为通用格式）")
+    export.add_argument("--templates", action="store_true", help="列出所有台账模板")
     export.add_argument("--chart", help="同时画出各单位报送情况图（PNG），如 chart.png")
     export.set_defaults(func=cmd_export)
 
     bundle = sub.add_parser("bundle", help="打包某月的佐证材料（zip + 清单.xlsx）")
     bundle.add_argument("--month", required=True, help="月份 YYYY-MM")
     bundle.add_argument("--number", help="只打包这个指标编号")
+    bundle.add_argument("--document", help="只打包这个文档（项目）的材料")
     bundle.add_argument("--out", required=True, help="输出文件，如 evidence.zip")
     bundle.set_defaults(func=cmd_bundle)
 

@@ -213,17 +213,17 @@ async def _send_ledger(bot: Bot, db: Database, occurrence: Occurrence, now: date
     import tempfile
     from pathlib import Path
 
-    from knowledge.ledger import write_ledger
-    from storage.ledger import ledger
+    from knowledge.ledger_xlsx import write_export
+    from storage.ledger_data import ledger_data
     from storage.progress import ReportError
 
     try:
-        units = await db.run(ledger, occurrence.period, None, occurrence.document_id)
+        data = await db.run(ledger_data, occurrence.period, occurrence.document_id)
     except ReportError:
         return
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"工作台账_{occurrence.period}.xlsx"
-        await asyncio.to_thread(write_ledger, units, occurrence.period, path, now)
+        await asyncio.to_thread(write_export, data, path, now)
         try:
             await bot.send_document(occurrence.chat_id, path, filename=path.name, caption="本月工作台账（自动汇总）")
         except TelegramError as exc:

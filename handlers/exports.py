@@ -14,11 +14,14 @@ from handlers.replies import captioned, reply
 from knowledge.access import Action, require
 from knowledge.chart import completion_chart
 from knowledge.errors import Refusal
-from knowledge.ledger import recent_periods, write_bundle, write_ledger
+from knowledge.ledger import recent_periods, write_bundle
+from knowledge.ledger_xlsx import write_export
 from knowledge.records import EvidenceFile
 from knowledge.report_line import looks_like_period, parse_indicator_ref, parse_period_argument
 from knowledge.schedule import previous_month
-from storage.ledger import evidence, ledger, reporting_trend
+from storage.chats import bound_document
+from storage.ledger import evidence, reporting_trend
+from storage.ledger_data import ledger_data
 from storage.objects import materialize
 
 COMMANDS = [
@@ -34,6 +37,15 @@ def _period(args: list[str], services: Services) -> tuple[str, list[str]]:
     if args and looks_like_period(args[0]):
         return parse_period_argument(args[0], now.date()), args[1:]
     return previous_month(now.date()), args
+
+
+def _within(documents: frozenset[str] | None, bound: str | None) -> frozenset[str] | None:
+    """The chat's bound programme (its own template and files), within the asker's programmes."""
+    if bound is None:
+        return documents
+    if documents is not None and bound not in documents:
+        raise Refusal("本群绑定的项目不在您协调的范围内。")
+    return frozenset({bound})
 
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,14 +66,17 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         unit = reporter.unit_name
     elif not reporter.is_admin and reporter.programmes:
         documents = reporter.programmes  # a scoped coordinator: their programmes only
-    units = await services.db.run(ledger, period, unit, None, documents)
+    bound = await services.db.run(bound_document, message.chat_id)
+    documents = _within(documents, bound)
+    data = await services.db.run(ledger_data, period, None, unit, documents)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"工作台账_{period}{('_' + unit) if unit else ''}.xlsx"
-        await asyncio.to_thread(write_ledger, units, period, path, services.clock())
-        reported = sum(u.reported for u in units)
-        total = sum(len(u.rows) for u in units)
+        result = await asyncio.to_thread(write_export, data, path, services.clock())
+        units = result.units
         await message.reply_document(
-            path, filename=path.name, **captioned(f"{period} 工作台账：{len(units)} 个单位，已报 {reported}/{total} 项")
+            path,
+            filename=path.name,
+            **captioned(f"{period} 工作台账：{len(units)} 个单位，已报 {result.reported}/{result.owned} 项"),
         )
         chart = Path(folder) / "chart.png"
         trend = await services.db.run(reporting_trend, recent_periods(period), unit)
@@ -80,6 +95,7 @@ async def bundle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not reporter.is_coordinator:
         require(reporter.actor, Action.BUNDLE)
     documents = reporter.programmes if reporter.programmes and not reporter.is_admin else None
+    documents = _within(documents, await services.db.run(bound_document, message.chat_id))
     files = await services.db.run(
         evidence, period, parse_indicator_ref(" ".join(rest)).key if rest else None, documents
     )

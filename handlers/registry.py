@@ -17,10 +17,12 @@ MODULE_NAMES: tuple[str, ...] = (
     "handlers.tables",
     "handlers.members",
     "handlers.report",
+    "handlers.ledger_import",
     "handlers.evidence",
     "handlers.deadlines",
     "handlers.rules",
     "handlers.exports",
+    "handlers.scores",
     "handlers.ask",
     "handlers.fallback",
 )

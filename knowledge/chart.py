@@ -7,13 +7,26 @@ which the tests turn into a failure.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-
-from knowledge.records import UnitLedger
+from typing import Protocol
 
 MAX_UNITS = 30
+
+
+class UnitCounts(Protocol):
+    """A unit's counts (the ledger's per-unit summary)."""
+
+    @property
+    def unit(self) -> str: ...
+    @property
+    def reported(self) -> int: ...
+    @property
+    def completed(self) -> int: ...
+    @property
+    def missing(self) -> list[str]: ...
 
 
 @lru_cache(maxsize=1)
@@ -27,7 +40,7 @@ def chinese_font_family() -> str:
 
 
 def completion_chart(
-    units: list[UnitLedger], period: str, path: Path, trend: list[tuple[str, float]] | None = None
+    units: Sequence[UnitCounts], period: str, path: Path, trend: list[tuple[str, float]] | None = None
 ) -> None:
     """Horizontal bars of 已完成 / 未完成 / 未报送 per unit (most missing first), plus a trend line."""
     import matplotlib

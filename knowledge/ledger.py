@@ -8,6 +8,7 @@ looks like a formula (``=``, ``+``, ``-``, ``@``) is always written as text.
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from collections.abc import Iterable
 from datetime import datetime
@@ -129,11 +130,56 @@ def write_ledger(units: Iterable[UnitLedger], period: str, path: Path, now: date
     workbook.save(path)
 
 
-MANIFEST_HEADER = ["指标", "单位", "期间", "文件名", "大小（字节）", "sha256", "上传人", "上传时间", "状态"]
+MANIFEST_HEADER = [
+    "指标",
+    "单位",
+    "期间",
+    "类型",
+    "文件名",
+    "说明",
+    "大小（字节）",
+    "sha256",
+    "上传人",
+    "上传时间",
+    "状态",
+]
+PAPER = "纸质"
+_CLAUSE_END = "，。；：、,;:"
+_BREAK_BEFORE = "的和及与并对在将把按"
+CHUNK = 1024 * 1024
+
+
+def short_title(text: str, limit: int = 20) -> str:
+    """A folder-friendly title: the first clause, cut before a joining word when still too long (never mid-phrase)."""
+    clause = text.strip()
+    for index, char in enumerate(clause):
+        if char in _CLAUSE_END:
+            clause = clause[:index]
+            break
+    if len(clause) <= limit:
+        return clause
+    depth, cuts = 0, []
+    for index, char in enumerate(clause[: limit + 1]):
+        depth += (char in "（(《“") - (char in "）)》”")
+        if depth == 0 and char in _BREAK_BEFORE and index >= 4:
+            cuts.append(index)
+    if not cuts:
+        return clause[:limit]
+    return clause[: cuts[-1]].rstrip(_BREAK_BEFORE)
+
+
+def folder_name(document: str, number: str, text: str) -> str:
+    """``文档/第12项 严控规范性文件发文数量`` with characters zip tools dislike replaced."""
+    title = "".join("_" if c in '\\/:*?"<>|' else c for c in short_title(text))
+    return f"{document}/第{number}项 {title}".rstrip()
 
 
 def write_bundle(files: list[EvidenceFile], path: Path) -> tuple[int, list[str]]:
-    """Zip the evidence, a folder per indicator, with 清单.xlsx; returns (files added, missing names)."""
+    """Zip the evidence, a folder per indicator, with 清单.xlsx; returns (files added, missing names).
+
+    Each file is copied into the archive from its handle in 1 MB chunks (never whole in memory);
+    paper entries (涉密, kept for 实地核验) are listed in the 清单 only.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     missing: list[str] = []
     added = 0
@@ -142,20 +188,24 @@ def write_bundle(files: list[EvidenceFile], path: Path) -> tuple[int, list[str]]
     sheet = manifest.create_sheet("清单")
     sheet.append([_cell(sheet, h, bold=True) for h in MANIFEST_HEADER])
     names: set[str] = set()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         for item in files:
             folder = item.indicator_label.replace("\\", "_").strip()
-            target = _unique(f"{folder}/{item.original_name}", names)
-            stored = Path(item.stored_path)
-            status = "已打包"
-            if stored.is_file():
-                archive.write(stored, target)
+            target = "" if item.kind == PAPER else _unique(f"{folder}/{item.original_name}", names)
+            stored = Path(item.stored_path) if item.stored_path else None
+            if item.kind == PAPER:
+                status = "纸质材料，实地核验时提供"
+            elif stored is not None and stored.is_file():
+                with stored.open("rb") as source, archive.open(target, "w", force_zip64=True) as sink:
+                    shutil.copyfileobj(source, sink, CHUNK)
                 added += 1
+                status = "已打包"
             else:
                 status = "文件缺失"
                 missing.append(item.original_name)
-            values = (item.indicator_label, item.unit, item.period, target, item.size, item.sha256,
-                      item.uploader, f"{item.uploaded_at:%Y-%m-%d %H:%M}", status)  # fmt: skip
+            values = (item.indicator_label, item.unit, item.period, item.kind, target or item.original_name,
+                      item.caption, item.size, item.sha256, item.uploader, f"{item.uploaded_at:%Y-%m-%d %H:%M}",
+                      status)  # fmt: skip
             sheet.append([_cell(sheet, v) for v in values])
         manifest_path = path.with_suffix(".manifest.xlsx")
         manifest.save(manifest_path)

@@ -65,3 +65,5 @@ class EvidenceFile:
     stored_path: str
     uploader: str
     uploaded_at: datetime
+    caption: str = ""
+    kind: str = "电子"  # 电子 (a stored file) or 纸质 (a paper-evidence entry, kept for 实地核验)

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.ledger import folder_name
 from knowledge.records import EvidenceFile, LedgerRow, UnitLedger
 from storage.models import (
     Assignment,
@@ -123,7 +124,7 @@ def evidence(
         query = query.where(Indicator.document_id.in_(list(documents)))
     return [
         EvidenceFile(
-            f"{short or indicator.document_id}/第{indicator.number}项 {indicator.text[:16]}",
+            folder_name(short or indicator.document_id, indicator.number, indicator.text),
             indicator.level1,
             unit or "",
             period,
@@ -133,6 +134,7 @@ def evidence(
             attachment.stored_path,
             attachment.uploader_name,
             attachment.created_at,
+            attachment.caption,
         )
         for attachment, indicator, unit, short in session.execute(query).all()
     ]

@@ -378,3 +378,20 @@ class MessageAnchor(Base):
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
     period: Mapped[str | None] = mapped_column(String(7), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SelfScore(Base):
+    """One version of a self-score on a scored task (004 打分表), append-only like reports."""
+
+    __tablename__ = "self_scores"
+    __table_args__ = (Index("ix_self_scores_indicator", "indicator_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="RESTRICT"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), nullable=True)
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    scorer_telegram_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    scorer_name: Mapped[str] = mapped_column(String(200), default="")
+    source_update_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -35,6 +35,7 @@ EXPECTED_HELP = (
     "/rules — 报送规则：/rules [文档]（每月几号前报、报给谁、阶段、状态、材料要求、联系人）\n"
     "/export — 导出工作台账 xlsx：/export [2026-10] [单位]\n"
     "/bundle — 打包佐证材料 zip：/bundle [2026-10] [指标编号]\n"
+    "/score — 打分表自评：/score 党委2 1.5 理由；/score 党委2 查看记录\n"
     "/ask — 查询指标：/ask 执法文书格式谁负责、/ask 李建伟、/ask 12\n"
     "\n"
     "群聊中请用命令（如 /help），或回复我的消息。"
@@ -62,7 +63,7 @@ async def test_help_with_bot_name_in_group(sandbox: BotApiSandbox, bot_app: obje
 
 async def test_commands_are_published_at_start(sandbox: BotApiSandbox, bot_app: object) -> None:
     assert [c["command"] for c in sandbox.commands] == [
-        "start", "help", "import", "join", "bind", "addmember", "webhook", "report", "status", "history", "files", "deadline", "rules", "export", "bundle", "ask",
+        "start", "help", "import", "join", "bind", "addmember", "webhook", "report", "status", "history", "files", "deadline", "rules", "export", "bundle", "score", "ask",
     ]  # fmt: skip
     assert sandbox.commands[0]["description"] == "开始使用台账助手"
 

@@ -108,8 +108,9 @@ def test_bundle_manifest_matches_stored_files(seeded_copy_url: str, tmp_path: Pa
         assert archive.read(pdf) == PDF
         manifest = load_workbook(io.BytesIO(archive.read("清单.xlsx")))["清单"]
     rows = [[c.value for c in r] for r in manifest.iter_rows(min_row=2)]
-    assert rows[0][5] == hashlib.sha256(PDF).hexdigest() and rows[0][8] == "已打包"
-    assert rows[1][3].endswith("说明 (2).pdf") and rows[1][8] == "文件缺失"
+    assert rows[0][7] == hashlib.sha256(PDF).hexdigest() and rows[0][10] == "已打包"
+    assert rows[0][3] == "电子" and rows[0][4] == "濮阳生态环境局工作台账/第12项 严控规范性文件发文数量/说明.pdf"
+    assert rows[1][4].endswith("说明 (2).pdf") and rows[1][10] == "文件缺失"
 
 
 async def test_export_and_bundle_in_chat(
@@ -152,3 +153,44 @@ async def test_bundle_over_the_upload_limit_is_split_by_level1(
     messages = await asyncio.to_thread(sandbox.wait_for_messages, admin["id"], 2)
     assert messages[0].text == "打包后超过 50 MB，按一级指标分成 1 个压缩包发送；1 个文件在服务器上缺失（见清单）。"
     assert messages[1].text == "“二、依法行政体系完善”的材料单独打包仍超过 50 MB，请由管理员用 taizhang bundle 导出。"
+
+
+def test_folder_titles_are_cut_at_a_phrase_boundary() -> None:
+    from knowledge.ledger import short_title
+
+    assert (
+        short_title("严控规范性文件发文数量，凡法律、法规、规章和上级文件已经作出明确规定的")
+        == "严控规范性文件发文数量"
+    )
+    # One long clause: cut before a joining word, never inside a phrase.
+    assert short_title("有效落实县（区）委法律顾问制度、公职律师制度") == "有效落实县（区）委法律顾问制度"
+    assert (
+        short_title("建立健全领导干部任前法律知识考试制度并与任用履职相挂钩") == "建立健全领导干部任前法律知识考试制度"
+    )
+    assert (
+        short_title("把法治建设纳入本地经济社会发展总体规划和常委会年度工作要点")
+        == "把法治建设纳入本地经济社会发展总体规划"
+    )
+    assert short_title("短标题") == "短标题"
+
+
+def test_bundle_lists_captions_and_paper_entries(tmp_path: Path) -> None:
+    from knowledge.records import EvidenceFile
+
+    stored = tmp_path / "blob"
+    stored.write_bytes(PDF)
+    files = [
+        EvidenceFile("司法局/第20项 经费保障", "一、", "行政财务装备科", "2026-10", "经费.pdf", len(PDF), "ab",
+                     str(stored), "王五", NOW, "2026年经费到位情况（盖章版）"),
+        EvidenceFile("司法局/第20项 经费保障", "一、", "行政财务装备科", "2026-10", "涉密台账", 0, "", "", "王五", NOW,
+                     "涉密，实地核验时提供", "纸质"),
+    ]  # fmt: skip
+    out = tmp_path / "evidence.zip"
+    assert write_bundle(files, out) == (1, [])
+    with zipfile.ZipFile(out) as archive:
+        assert archive.namelist() == ["司法局/第20项 经费保障/经费.pdf", "清单.xlsx"]
+        manifest = load_workbook(io.BytesIO(archive.read("清单.xlsx")))["清单"]
+    rows = [[c.value for c in r] for r in manifest.iter_rows(min_row=1)]
+    assert rows[0][3:6] == ["类型", "文件名", "说明"]
+    assert rows[1][3:6] == ["电子", "司法局/第20项 经费保障/经费.pdf", "2026年经费到位情况（盖章版）"]
+    assert rows[2][3:6] == ["纸质", "涉密台账", "涉密，实地核验时提供"] and rows[2][10] == "纸质材料，实地核验时提供"
