@@ -93,8 +93,7 @@ class IndicatorRecord:
     document_id: str
     document_name: str
     owners: tuple[OwnerRef, ...] = ()
-    profile: Profile | None = None  # the programme's rules (periods: knowledge.schedule)
-    cooperating_report: bool = True
+    profile: Profile | None = None  # the programme's rules (periods: knowledge.schedule; who reports)
     table_name: str = ""
     document_issuer: str = ""
     document_kind: str = ""
@@ -112,7 +111,7 @@ class IndicatorRecord:
             units if units is not None else frozenset(),
             frozenset(o.unit_id for o in self.owners if o.role == Role.LEAD),
             frozenset(o.unit_id for o in self.owners if o.role == Role.COOPERATING),
-            self.cooperating_report,
+            self.profile.reports_for(role_is_lead=False) if self.profile else True,
         )
 
     @property
