@@ -121,8 +121,7 @@ def indicator_ref(session: Session, indicator: Indicator) -> IndicatorRecord:
         indicator.document_id,
         document.short_name or document.id,
         tuple(OwnerRef(role, unit.id, unit.name) for role, unit in owners_of(session, indicator.id)),
-        profile,
-        cooperating_report=profile.reports_for(False),  # 000: 由牵头单位汇总报送
+        profile,  # who reports (000: 由牵头单位汇总报送) is read from it by IndicatorRecord.target()
         table_name=indicator.table_name,
         document_issuer=document.issuer,
         document_kind=document.kind,
