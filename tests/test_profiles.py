@@ -449,3 +449,25 @@ def test_an_indicator_card_shows_its_milestones() -> None:
         "<b>时间节点</b>：2022年6月30日前外聘法律顾问选聘单位力争达到80%；"
         "2022年12月31日前建立覆盖全县各级党政机关的法律顾问工作体系" in card
     )
+
+
+def test_a_reimport_keeps_the_import_day_and_the_coordinators_edits(seeded_copy_url: str) -> None:
+    from knowledge.files import read_document_bytes
+    from storage.catalog import import_document
+    from storage.profiles import load_profile
+    from storage.reminders import edit_profile
+
+    path = next(SEEDS.glob("002_*.txt"))
+    db = Database(seeded_copy_url)
+    later = datetime(2027, 3, 5, tzinfo=TZ)
+    with db.session_scope() as session:
+        edit_profile(session, path.stem, "monthly.coordinator_day", "5", later)
+    with db.session_scope() as session:
+        [parsed] = read_document_bytes(path.read_bytes(), path.name)
+        report = import_document(session, parsed, now=later)
+        profile = load_profile(session, path.stem)
+    db.dispose()
+    assert profile is not None and profile.monthly is not None
+    assert (profile.monthly.report_day, profile.monthly.coordinator_day) == (1, 5)
+    assert profile.imported_on == IMPORT_DAY
+    assert "    每月1日前报送上月完成情况" in report.summary().splitlines()
