@@ -64,6 +64,15 @@ def test_owner_named_inside_a_sentence_gets_the_complete_list(
         assert f"\n<b>{name}</b>\n" in text  # grouped by document
 
 
+def test_two_owners_and_report_words_still_ask_for_lists(seeded_index: SearchIndex) -> None:
+    result = seeded_index.search("法规科和综合科分别负责什么")
+    assert result.intent == "owner" and result.owners == ["法规科", "综合科"]
+    expected = {id(e) for name in ("法规科", "综合科") for e in owned(seeded_index, name)}
+    assert {id(h.entry) for h in result.hits} == expected
+    result = seeded_index.search("人事科要报哪些材料")
+    assert result.intent == "owner" and len(result.hits) == len(owned(seeded_index, "人事科"))
+
+
 def test_surname_with_title_lists_every_matching_person(seeded_index: SearchIndex) -> None:
     result, text = reply(seeded_index, "王科长负责的")
     assert result.intent == "owner"
@@ -137,7 +146,9 @@ def test_pending_needs_the_asker(seeded_index: SearchIndex) -> None:
     assert text.startswith("要查看本单位本期还有哪些没报，请先用 /join 登记所属单位")
 
 
-@pytest.mark.parametrize("greeting", ["你好", "在吗", "你能干什么", "谢谢！", "怎么用"])
+@pytest.mark.parametrize(
+    "greeting", ["你好", "在吗", "你能干什么", "谢谢！", "怎么用", "有人吗", "你好，请问这个机器人能查什么"]
+)
 def test_greetings_get_the_short_help(seeded_index: SearchIndex, greeting: str) -> None:
     result, text = reply(seeded_index, greeting)
     assert result.intent == "help" and text == HELP_TEXT
