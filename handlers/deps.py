@@ -56,11 +56,10 @@ class BoundedDict(OrderedDict[Any, Any]):
 class ChatState:
     """In-memory state shared by handlers (lost on restart; the database holds what matters).
 
-    Receipt and 详情 card anchors live in the database (``storage.anchors``).
-    ``drafts``: previewed reports by token. ``ask_sessions``: questions behind 更多结果 buttons by token.
+    ``ask_sessions``: questions behind 更多结果 buttons by token (anchors and drafts waiting for
+    确认 live in the database, ``storage.anchors``).
     """
 
-    drafts: BoundedDict = field(default_factory=BoundedDict)
     ask_sessions: BoundedDict = field(default_factory=BoundedDict)
     pending_imports: BoundedDict = field(default_factory=BoundedDict)  # imports awaiting 确认删除, by token
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from html import escape
 
@@ -48,7 +48,7 @@ from knowledge.reports import (
     status_of,
 )
 from knowledge.statuses import STATUS_LABELS
-from storage.anchors import save_anchor
+from storage.anchors import load_draft, save_anchor, save_draft, take_draft
 from storage.chats import bound_document
 from storage.progress import document_period, with_reports
 
@@ -157,7 +157,7 @@ async def _ask_question(
     document_id = await services.db.run(bound_document, message.chat_id)
     choices = await services.db.run(with_reports(question_choices), reporter, document_id, draft)
     user_id = message.from_user.id
-    token = _save_draft(context, Draft(user_id, message.chat_id, choices))
+    token = await _save_draft(context, Draft(user_id, message.chat_id, choices))
     buttons = [
         button(context, message.chat_id, _choice_label(item), f"rq|{token}|{index}", user_id)
         for index, item in enumerate(choices)
@@ -191,7 +191,7 @@ async def _bulk_preview(
         await reply(message, Markup("\n".join(text[1:]) if errors else "没有可登记的内容。"))
         return
     user_id = message.from_user.id if message.from_user else 0
-    token = _save_draft(context, Draft(user_id, message.chat_id, items))
+    token = await _save_draft(context, Draft(user_id, message.chat_id, items))
     await reply(message, Markup("\n".join(text)), reply_markup=_confirm_buttons(context, message, token))
 
 
@@ -208,10 +208,21 @@ def _confirm_buttons(context: ContextTypes.DEFAULT_TYPE, message: Message, token
     )
 
 
-def _save_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
-    token = secrets.token_hex(4)
-    get_services(context).state.drafts[token] = draft
+async def _save_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
+    """Keep the draft in the database: the 确认 press may reach another instance, or a restarted one."""
+    services = get_services(context)
+    token = secrets.token_hex(4)  # callback data stays within 64 bytes with its signature
+    items = [{**asdict(item), "status": item.status.value} for item in draft.items]
+    await services.db.run(save_draft, token, draft.user_id, draft.chat_id, items, services.clock())
     return token
+
+
+async def _load_draft(services: Services, token: str) -> Draft | None:
+    stored = await services.db.run(load_draft, token)
+    if stored is None:
+        return None
+    user_id, chat_id, items = stored
+    return Draft(user_id, chat_id, [PendingReport(**{**i, "status": ReportStatus(i["status"])}) for i in items])
 
 
 @signed
@@ -221,8 +232,8 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: s
     if query is None or update.effective_user is None:
         return
     action, token, *choice = payload.split("|")
-    drafts = get_services(context).state.drafts
-    draft = drafts.get(token)
+    services = get_services(context)
+    draft = await _load_draft(services, token)
     if draft is None:
         await query.answer("这份预览已处理或已过期。", show_alert=True)
         return
@@ -230,7 +241,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: s
         await query.answer("只有提交人本人可以确认。", show_alert=True)
         return
     if action == "rx":
-        drafts.pop(token, None)
+        await services.db.run(take_draft, token)
         await query.answer("已取消")
         await edit(query, "已取消，未登记任何内容。")
         return
@@ -240,7 +251,9 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: s
             await query.answer("这个选项已失效，请重新报送。", show_alert=True)
             return
         items = [items[int(choice[0])]]
-    services = get_services(context)
+    if not await services.db.run(take_draft, token):  # a double press, or another instance was first
+        await query.answer("这份预览已处理或已过期。", show_alert=True)
+        return
     reporter = await _reporter(services, update)
     receipts = await services.db.run(
         with_reports(record_checked),
@@ -250,7 +263,6 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: s
         update_id=update.update_id,
         chat_id=draft.chat_id,
     )
-    drafts.pop(token, None)
     await query.answer("已登记")
     await edit(query, f"已登记 {len(receipts)} 项，回执如下。")
     if isinstance(query.message, Message):
@@ -362,7 +374,7 @@ async def flow_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     reporter = await _reporter(services, update)
     label = await services.db.run(with_reports(_may_report), reporter, flow["indicator_id"])
     item = PendingReport(flow["indicator_id"], status, details[:2000], None, label)
-    token = _save_draft(context, Draft(message.from_user.id if message.from_user else 0, message.chat_id, [item]))
+    token = await _save_draft(context, Draft(message.from_user.id if message.from_user else 0, message.chat_id, [item]))
     await reply(
         message,
         Markup(f"请确认：{escape(label)}\n{STATUS_LABELS[status]}：{escape(trim(details, 300))}"),

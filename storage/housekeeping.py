@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import DataVersion, InboxUpdate, MessageAnchor, ProcessedUpdate, ReminderLog
+from storage.models import DataVersion, InboxUpdate, MessageAnchor, PendingDraft, ProcessedUpdate, ReminderLog
 
 
 def prune_bookkeeping(session: Session, before: datetime, reminder_log_before: datetime) -> dict[str, int]:
@@ -25,6 +25,7 @@ def prune_bookkeeping(session: Session, before: datetime, reminder_log_before: d
         ),
         "reminder_log": session.execute(delete(ReminderLog).where(ReminderLog.created_at < reminder_log_before)),
         "message_anchors": session.execute(delete(MessageAnchor).where(MessageAnchor.created_at < before)),
+        "pending_drafts": session.execute(delete(PendingDraft).where(PendingDraft.created_at < before)),
     }
     return {table: int(getattr(result, "rowcount", 0) or 0) for table, result in removed.items()}
 

@@ -395,3 +395,15 @@ class SelfScore(Base):
     scorer_name: Mapped[str] = mapped_column(String(200), default="")
     source_update_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PendingDraft(Base):
+    """Reports a user previewed, waiting for 确认 (any instance may handle the button press)."""
+
+    __tablename__ = "pending_drafts"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    items: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -82,6 +82,7 @@ async def test_retention_prunes_bookkeeping_and_temp_files_only(seeded_copy_url:
         "inbox_updates": 1,
         "reminder_log": 1,
         "message_anchors": 0,
+        "pending_drafts": 0,
         "temp_files": 1,
     }
     changed = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
