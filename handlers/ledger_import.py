@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
@@ -19,7 +18,7 @@ from handlers.callbacks import button
 from handlers.cards import trim
 from handlers.deps import get_services, reporter_of
 from handlers.replies import Markup, reply
-from handlers.report import Draft
+from handlers.report import Draft, keep_draft
 from knowledge.errors import Refusal
 from knowledge.ledger_import import check_filled, read_filled_ledger
 from knowledge.ledger_spec import templates
@@ -74,8 +73,7 @@ async def receive_ledger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         text[0] = "台账里没有可登记的行（完成进度为空或“未报送”）。"
         await reply(message, Markup("\n".join(text)))
         return
-    token = secrets.token_hex(4)
-    services.state.drafts[token] = Draft(user.id, message.chat_id, items)
+    token = await keep_draft(context, Draft(user.id, message.chat_id, items))
     buttons = InlineKeyboardMarkup(  # the bulk report's signed 确认登记 / 取消 (handlers.report.confirm)
         [[button(context, message.chat_id, "确认登记", f"rc|{token}", user.id),
           button(context, message.chat_id, "取消", f"rx|{token}", user.id)]]

@@ -157,7 +157,7 @@ async def _ask_question(
     document_id = await services.db.run(bound_document, message.chat_id)
     choices = await services.db.run(with_reports(question_choices), reporter, document_id, draft)
     user_id = message.from_user.id
-    token = await _save_draft(context, Draft(user_id, message.chat_id, choices))
+    token = await keep_draft(context, Draft(user_id, message.chat_id, choices))
     buttons = [
         button(context, message.chat_id, _choice_label(item), f"rq|{token}|{index}", user_id)
         for index, item in enumerate(choices)
@@ -191,7 +191,7 @@ async def _bulk_preview(
         await reply(message, Markup("\n".join(text[1:]) if errors else "没有可登记的内容。"))
         return
     user_id = message.from_user.id if message.from_user else 0
-    token = await _save_draft(context, Draft(user_id, message.chat_id, items))
+    token = await keep_draft(context, Draft(user_id, message.chat_id, items))
     await reply(message, Markup("\n".join(text)), reply_markup=_confirm_buttons(context, message, token))
 
 
@@ -208,7 +208,7 @@ def _confirm_buttons(context: ContextTypes.DEFAULT_TYPE, message: Message, token
     )
 
 
-async def _save_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
+async def keep_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
     """Keep the draft in the database: the 确认 press may reach another instance, or a restarted one."""
     services = get_services(context)
     token = secrets.token_hex(4)  # callback data stays within 64 bytes with its signature
@@ -374,7 +374,7 @@ async def flow_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     reporter = await _reporter(services, update)
     label = await services.db.run(with_reports(_may_report), reporter, flow["indicator_id"])
     item = PendingReport(flow["indicator_id"], status, details[:2000], None, label)
-    token = await _save_draft(context, Draft(message.from_user.id if message.from_user else 0, message.chat_id, [item]))
+    token = await keep_draft(context, Draft(message.from_user.id if message.from_user else 0, message.chat_id, [item]))
     await reply(
         message,
         Markup(f"请确认：{escape(label)}\n{STATUS_LABELS[status]}：{escape(trim(details, 300))}"),
