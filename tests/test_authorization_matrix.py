@@ -255,6 +255,11 @@ def sent_file(outcome: Outcome) -> bool:
     return any(m.kind == "document" for m in outcome.messages)
 
 
+def sent_ledger_of_the_unit(outcome: Outcome) -> bool:
+    """A ledger with the unit's sheet (an empty ledger of 0 units shows nothing)."""
+    return sent_file(outcome) and "工作台账：0 个单位" not in outcome.texts
+
+
 @dataclass(frozen=True)
 class Case:
     """One command or button kind: the roles allowed in the group and in private, and what "allowed" looks like."""
@@ -280,7 +285,14 @@ MATRIX = [
     Case("/history", cmd(f"/history {NUMBER}"), OWNERS_VIEW, OWNERS_VIEW, has(SECRET_REPORT)),
     Case("/files", cmd(f"/files {NUMBER}"), OWNERS_VIEW, OWNERS_VIEW, has(SECRET_FILE), leaks=has(SECRET_FILE)),
     Case("/status 单位", cmd("/status {unit}"), OWNERS_VIEW, OWNERS_VIEW, has("已报 1 /")),
-    Case("/export 单位", cmd("/export 2026-10 {unit}"), OWNERS_VIEW, OWNERS_VIEW, sent_file, leaks=sent_file),
+    Case(
+        "/export 单位",
+        cmd("/export 2026-10 {unit}"),
+        OWNERS_VIEW,
+        OWNERS_VIEW,
+        sent_ledger_of_the_unit,
+        leaks=sent_ledger_of_the_unit,
+    ),
     Case("/bundle", cmd("/bundle 2026-10"), COORDINATION, COORDINATION, sent_file, leaks=sent_file),
     Case("/join", cmd("/join {unit}"), ALL, ALL, has("登记")),
     Case("/addmember", cmd("/addmember {id} {unit} 新人"), COORDINATION, COORDINATION, has("已添加"), changes=True),
