@@ -289,6 +289,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     from storage.objects import materialize, open_store
 
     period = _month(args.month)
+    config = load_config(require_token=False)
     database = _database()
     try:
         key = number_key(args.number) if args.number else None
@@ -298,7 +299,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     config = load_config(require_token=False)
     with tempfile.TemporaryDirectory() as folder:  # evidence in object storage is fetched first
         local = materialize(open_store(config.files_url, config.files_dir), files, Path(folder))
-        added, missing = write_bundle(local, Path(args.out))
+        added, missing = write_bundle(local, Path(args.out), files_root=config.files_dir.resolve())
     print(f"已打包 {added} 个文件到 {args.out}" + (f"；{len(missing)} 个文件在磁盘上缺失（见清单）" if missing else ""))
     return 0
 

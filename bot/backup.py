@@ -223,7 +223,7 @@ def _repoint(session: Session, files_dir: Path, store: ObjectStore | None) -> No
         if remote and store is not None:
             row.stored_path = store.location(_blob_path(row.sha256))
         elif Path(row.stored_path).is_absolute() or row.stored_path.startswith("s3://"):
-            row.stored_path = str(files_dir / _blob_path(row.sha256))
+            row.stored_path = _blob_path(row.sha256)  # relative to TAIZHANG_FILES_DIR
 
 
 def restore(folder: Path, database_url: str, files_dir: Path, store: ObjectStore | None = None) -> Outcome:

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 
 from bot import admin, profile_cli
@@ -35,8 +36,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Long polling (default) or webhook."""
     config = load_config()
     configure_logging(secrets=[config.bot_token.value], json_format=config.log_format == "json")
+    from bot.checks import check_files_dir
+
+    files = check_files_dir(config.files_dir)  # fail now, not at the first upload
+    if not files.ok:
+        return _fail(files.line(), 2)
     database = Database(config.database_url)
-    database.upgrade()
+    try:
+        database.upgrade()
+    except (DatabaseUnavailableError, SQLAlchemyError) as exc:
+        database.dispose()
+        return _fail(f"数据库不可用：{str(exc).splitlines()[0]}（检查 TAIZHANG_DATABASE_URL）", 2)
     app = build_application(config, database=database)
     try:
         if args.webhook:

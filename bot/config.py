@@ -165,7 +165,7 @@ def load_config(
     except ValueError as exc:
         raise ConfigError("TAIZHANG_MAX_SENDS_PER_SECOND", f"“{rate_text}”不是非负数字（0 表示不限速）") from exc
 
-    from storage.blobs import ALLOWED_TYPES
+    from knowledge.filetypes import ALLOWED_TYPES
 
     types_text = values.get("TAIZHANG_ALLOWED_FILE_TYPES", "").strip()
     allowed = tuple(t.strip().lower().lstrip(".") for t in re.split(r"[,，\s]+", types_text) if t.strip())

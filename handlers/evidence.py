@@ -7,6 +7,7 @@ attachment row committed, all before the bot answers.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import datetime
 from html import escape
@@ -140,7 +141,9 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     try:
         telegram_file = await context.bot.get_file(file_id)
         await telegram_file.download_to_drive(temp)
-        blob = services.blobs.commit(temp, name)
+        # Telegram's announced size: a download of any other length is refused, never stored.
+        expected = size or telegram_file.file_size
+        blob = await asyncio.to_thread(services.blobs.commit, temp, name, expected)  # a Refusal is answered
     except TelegramError:
         if temp.exists():
             temp.unlink()

@@ -105,7 +105,7 @@ async def bundle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with tempfile.TemporaryDirectory() as folder:
         files = await asyncio.to_thread(materialize, services.blobs.objects, files, Path(folder))
         path = Path(folder) / f"佐证材料_{period}.zip"
-        added, missing = await asyncio.to_thread(write_bundle, files, path)
+        added, missing = await asyncio.to_thread(write_bundle, files, path, files_root=services.blobs.root)
         note = f"；{len(missing)} 个文件在服务器上缺失（见清单）" if missing else ""
         if path.stat().st_size <= UPLOAD_LIMIT:
             await message.reply_document(
@@ -119,7 +119,7 @@ async def bundle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(message, f"打包后超过 50 MB，按一级指标分成 {len(groups)} 个压缩包发送{note}。")
         for number, (level1, items) in enumerate(groups.items(), 1):
             part = Path(folder) / f"佐证材料_{period}_{number}.zip"
-            count, _ = await asyncio.to_thread(write_bundle, items, part)
+            count, _ = await asyncio.to_thread(write_bundle, items, part, files_root=services.blobs.root)
             if part.stat().st_size > UPLOAD_LIMIT:
                 await reply(message, f"“{level1}”的材料单独打包仍超过 50 MB，请由管理员用 taizhang bundle 导出。")
                 continue

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from datetime import datetime
 from html import escape
+from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -256,32 +257,35 @@ async def webhook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     services = get_services(context)
     args = context.args or []
-    if len(args) >= 2:  # the URL (and secret) are credentials: remove them from the chat when we may
-        await _delete_quietly(message)
+    quote: dict[str, Any] = {}
+    if len(args) >= 2 and await _delete_quietly(message):  # the URL (and secret) are credentials
+        quote = {"do_quote": False}  # the message is gone: answer without quoting it
     reporter = await _reporter(services, update)
     document_id = await services.db.run(bound_document, chat.id)
     require(reporter.actor, Action.WEBHOOK_SET, Target.of(document_id))
     try:
         if args[:1] == ["off"]:
             await services.db.run(set_webhook, chat.id, "", "", "")
-            await reply(message, "已停止向群机器人同步提醒。")
+            await reply(message, "已停止向群机器人同步提醒。", **quote)
             return
         if len(args) < 2 or args[0] not in WEBHOOK_KINDS:
-            raise Refusal("用法：/webhook wecom|dingtalk|feishu https://… [签名密钥]，或 /webhook off")
+            await reply(message, "用法：/webhook wecom|dingtalk|feishu https://… [签名密钥]，或 /webhook off", **quote)
+            return
         await asyncio.to_thread(check_robot_url, args[1], services.config.robot_policy)
         await services.db.run(set_webhook, chat.id, args[0], args[1], args[2] if len(args) > 2 else "")
-    except Refusal as exc:
-        await reply(message, f"未设置群机器人：{exc}")
+    except Refusal as exc:  # ReportError is an alias of Refusal
+        await reply(message, f"未设置群机器人：{exc}", **quote)
         return
     names = {"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
-    with_secret = "（含签名密钥）" if len(args) > 2 else ""
-    await reply(message, f"已设置：本群的提醒会同步发到{names[args[0]]}群机器人{with_secret}。")
+    signed = "（含签名密钥）" if len(args) > 2 else ""
+    await reply(message, f"已设置：本群的提醒会同步发到{names[args[0]]}群机器人{signed}。", **quote)
 
 
-async def _delete_quietly(message: Message) -> None:
-    """Delete a message if the bot is allowed to (group admin, or any private chat)."""
+async def _delete_quietly(message: Message) -> bool:
+    """Delete a message if the bot is allowed to (group admin, or any private chat); whether it did."""
     with contextlib.suppress(TelegramError):
-        await message.delete()
+        return await message.delete()
+    return False
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -174,11 +174,12 @@ def folder_name(document: str, number: str, text: str) -> str:
     return f"{document}/第{number}项 {title}".rstrip()
 
 
-def write_bundle(files: list[EvidenceFile], path: Path) -> tuple[int, list[str]]:
+def write_bundle(files: list[EvidenceFile], path: Path, *, files_root: Path) -> tuple[int, list[str]]:
     """Zip the evidence, a folder per indicator, with 清单.xlsx; returns (files added, missing names).
 
     Each file is copied into the archive from its handle in 1 MB chunks (never whole in memory);
     paper entries (涉密, kept for 实地核验) are listed in the 清单 only.
+    Stored paths are relative to ``files_root`` (``TAIZHANG_FILES_DIR``), whatever the working directory.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     missing: list[str] = []
@@ -192,7 +193,7 @@ def write_bundle(files: list[EvidenceFile], path: Path) -> tuple[int, list[str]]
         for item in files:
             folder = item.indicator_label.replace("\\", "_").strip()
             target = "" if item.kind == PAPER else _unique(f"{folder}/{item.original_name}", names)
-            stored = Path(item.stored_path) if item.stored_path else None
+            stored = files_root / item.stored_path if item.stored_path else None  # absolute (older) paths stay
             if item.kind == PAPER:
                 status = "纸质材料，实地核验时提供"
             elif stored is not None and stored.is_file():

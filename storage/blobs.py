@@ -1,10 +1,10 @@
-"""Evidence files: sniffing the real type, content-addressed storage by sha256, attachment rows.
+"""Evidence files: content-addressed storage by sha256, attachment rows.
 
-A download goes to ``<files>/tmp/`` first; only a complete, fsynced file is renamed into
-``<files>/ab/cd/<sha256>`` (atomic on one filesystem), so a crash leaves no half file in
-the store, and the temp folder is emptied at start. Type detection uses the ``filetype``
-library (magic numbers) with a few checks of our own for formats it does not know
-(WPS/ET are OLE files, OFD is a zip, TXT has no magic).
+A download goes to ``<files>/tmp/`` first; only a complete (its size equals what Telegram
+announced), identified (``knowledge.filetypes``, by content) and fsynced file is renamed into
+``<files>/ab/cd/<sha256>`` (atomic on one filesystem), so a crash leaves no half file in the
+store, and the temp folder is emptied at start. Rows keep the path relative to the files
+folder (``ab/cd/<sha256>``), so the store can move and any working directory finds it.
 """
 
 from __future__ import annotations
@@ -15,37 +15,18 @@ import re
 import shutil
 import socket
 import unicodedata
-import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import filetype
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.filetypes import ALLOWED_TYPES, MIMES, check_complete, identify, unsupported
 from storage.models import Attachment, Indicator, Unit
 from storage.objects import LocalObjects, ObjectStore, blob_key
-from storage.progress import ReportError
 
 MAX_TELEGRAM_DOWNLOAD = 20 * 1024 * 1024
-ALLOWED_TYPES = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "ofd", "jpg", "png", "heic", "txt", "zip")
-_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
-_MIMES = {
-    "pdf": "application/pdf",
-    "doc": "application/msword",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xls": "application/vnd.ms-excel",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "wps": "application/vnd.ms-works",
-    "et": "application/vnd.ms-excel",
-    "ofd": "application/ofd",
-    "jpg": "image/jpeg",
-    "png": "image/png",
-    "heic": "image/heic",
-    "txt": "text/plain",
-    "zip": "application/zip",
-}
 
 
 def sanitise_name(name: str, fallback: str = "附件") -> str:
@@ -62,50 +43,9 @@ def sanitise_name(name: str, fallback: str = "附件") -> str:
     return name[:120]
 
 
-def sniff(path: Path, original_name: str) -> str:
-    """The real type (one of ``ALLOWED_TYPES`` or another extension); raises for empty files."""
-    size = path.stat().st_size
-    if size == 0:
-        raise ReportError("文件是空的（0 字节），请重新发送")
-    suffix = original_name.rpartition(".")[2].lower() if "." in original_name else ""
-    with path.open("rb") as handle:
-        head = handle.read(8192)
-    if head.startswith(_OLE_MAGIC):
-        return suffix if suffix in ("doc", "xls", "wps", "et") else "doc"
-    kind = filetype.guess(head)
-    if kind is not None:
-        extension = "jpg" if kind.extension == "jpeg" else kind.extension
-        if extension == "zip" or extension in ("docx", "xlsx"):
-            return _zip_kind(path, suffix, extension)
-        return str(extension)
-    if suffix == "txt" or not suffix:
-        for encoding in ("utf-8", "gb18030"):
-            try:
-                head.decode(encoding)
-                return "txt"
-            except UnicodeDecodeError:
-                continue
-    return suffix or "bin"
-
-
-def _zip_kind(path: Path, suffix: str, guessed: str) -> str:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except zipfile.BadZipFile:
-        return "bin"
-    if "word/document.xml" in names:
-        return "docx"
-    if "xl/workbook.xml" in names:
-        return "xlsx"
-    if suffix == "ofd" and any(n.lower().endswith("ofd.xml") for n in names):
-        return "ofd"
-    return "zip" if guessed == "zip" else guessed
-
-
 @dataclass(frozen=True)
 class StoredBlob:
-    """A file in the content-addressed store."""
+    """A file in the content-addressed store (``stored_path`` relative to the files folder)."""
 
     sha256: str
     size: int
@@ -148,24 +88,26 @@ class BlobStore:
         self.tmp.mkdir(parents=True, exist_ok=True)
         return self.tmp / f"{token}.part"
 
-    def commit(self, temp: Path, original_name: str) -> StoredBlob:
-        """Check, hash, fsync and move a finished download into the store (dedupe by sha256)."""
+    def commit(self, temp: Path, original_name: str, expected_size: int | None = None) -> StoredBlob:
+        """Check, hash, fsync and move a finished download into the store (dedupe by sha256).
+
+        ``expected_size`` is Telegram's ``file_size``: a shorter (or longer) download is refused.
+        """
         try:
-            kind = sniff(temp, original_name)
+            size = temp.stat().st_size
+            check_complete(sanitise_name(original_name), size, expected_size)
+            kind = identify(temp, original_name)
             if kind not in self.allowed:
-                raise ReportError(
-                    f"不支持的文件类型（{kind}）。可上传：PDF、Word、Excel、WPS、OFD、图片（JPG/PNG/HEIC）、TXT、ZIP"
-                )
+                raise unsupported(kind.upper())
             digest = hashlib.sha256()
             with temp.open("rb") as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(chunk)
                 os.fsync(handle.fileno())
             sha = digest.hexdigest()
-            size = temp.stat().st_size
             key = blob_key(sha)
             already = self.objects.put(temp, key)
-            mime = _MIMES.get(kind, "application/octet-stream")
+            mime = MIMES.get(kind, "application/octet-stream")
             return StoredBlob(sha, size, kind, mime, self.objects.location(key), already)
         finally:
             if temp.exists():

@@ -69,7 +69,7 @@ class LocalObjects:
         shutil.copyfile(path if path.is_absolute() else self.root / path, destination)
 
     def location(self, key: str) -> str:
-        return str(self.root / key)
+        return key  # relative to TAIZHANG_FILES_DIR: any working directory, a moved store still finds it
 
     def probe(self) -> None:
         probe = self.root / "tmp" / f".probe-{uuid.uuid4().hex}"

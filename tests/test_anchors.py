@@ -13,7 +13,7 @@ from bot.sandbox import BotApiSandbox
 from storage.db import Database
 from storage.models import Attachment, Indicator, MessageAnchor, ProgressReport
 from tests.conftest import FakeClock
-from tests.test_e2e_report import GROUP, STAFF, Chat, rows, setup_unit_group
+from tests.test_e2e_report import GROUP, STAFF, Chat, rows, setup_unit_group, tiny_jpeg
 
 
 async def test_reply_to_a_receipt_from_before_a_restart_attaches(
@@ -39,7 +39,7 @@ async def test_reply_to_a_receipt_from_before_a_restart_attaches(
     assert (anchor.chat_id, anchor.message_id, anchor.period) == (GROUP["id"], receipt.message_id, "2026-10")
     async with running(build_application(config, clock=clock)):  # a new process: nothing in memory
         before = len(sandbox.messages_to(GROUP["id"]))
-        photo = bytes.fromhex("FFD8FFE000104A464946") + b"\x00" * 64
+        photo = tiny_jpeg()  # a real JPEG: evidence is checked by content
         sandbox.send_photo(GROUP, STAFF, photo, reply_to=receipt.message_id)
         [saved] = await asyncio.to_thread(sandbox.wait_for_messages, GROUP["id"], 1, after=before)
     assert "已保存材料：照片.jpg" in saved.text and "第13项" in saved.text

@@ -19,7 +19,18 @@ from storage.models import Attachment, ProgressReport
 from tests.conftest import POSTGRES_URL, _postgres_database_url
 from tests.test_e2e_report import PDF, STAFF, Chat, setup_unit_group
 
-PNG = bytes.fromhex("89504E470D0A1A0A0000000D4948445200000001000000010806000000") + b"\x00" * 64
+
+def tiny_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PNG = tiny_png()  # a structurally valid image: evidence is checked by content
 
 
 @pytest.fixture
@@ -45,7 +56,7 @@ def _reports(url: str) -> list[tuple[Any, ...]]:
         database.dispose()
 
 
-def _attachments(url: str) -> list[tuple[dict[str, Any], bytes]]:
+def _attachments(url: str, files_dir: Path) -> list[tuple[dict[str, Any], bytes]]:
     database = Database(url)
     try:
         with database.session_scope() as session:
@@ -53,7 +64,7 @@ def _attachments(url: str) -> list[tuple[dict[str, Any], bytes]]:
             return [
                 (
                     {c.key: getattr(r, c.key) for c in Attachment.__table__.columns if c.key != "stored_path"},
-                    Path(r.stored_path).read_bytes(),
+                    (files_dir / r.stored_path).read_bytes(),  # relative to TAIZHANG_FILES_DIR
                 )
                 for r in rows
             ]
@@ -74,7 +85,7 @@ async def test_backup_while_running_then_restore_into_a_fresh_place(
     await chat.say(STAFF, "/report 13 推进中 正在起草")
     await chat.send_file(STAFF, PDF, "情况说明.pdf", "#12 10月情况说明")
     await chat.send_file(STAFF, PNG, "现场照片.png", "#13")
-    original_reports, original_files = _reports(seeded_copy_url), _attachments(seeded_copy_url)
+    original_reports, original_files = _reports(seeded_copy_url), _attachments(seeded_copy_url, tmp_path / "files")
     assert len(original_reports) == 2 and len(original_files) == 2
 
     folder = tmp_path / "backup"
@@ -93,7 +104,7 @@ async def test_backup_while_running_then_restore_into_a_fresh_place(
     assert main(["restore", str(folder)]) == 0
     assert capsys.readouterr().out == f"已从 {folder} 恢复：2 条报送记录，2 个材料文件\n"
     assert _reports(fresh_url) == original_reports
-    assert _attachments(fresh_url) == original_files
+    assert _attachments(fresh_url, tmp_path / "restored" / "files") == original_files
     engine = create_engine(fresh_url)
     with engine.connect() as conn:
         restored_paths = [Path(p) for (p,) in conn.execute(text("SELECT stored_path FROM attachments"))]

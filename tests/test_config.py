@@ -112,3 +112,24 @@ def test_cli_unreachable_database_is_a_clear_error(
     assert err.startswith("无法连接数据库")
     assert "secret" not in err
     assert "Traceback" not in err
+
+
+def test_run_stops_with_one_line_when_the_files_folder_or_database_is_unusable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setattr("bot.cli.configure_logging", lambda **_kw: None)  # keep pytest's stderr handlers
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TAIZHANG_BOT_TOKEN", "123456:" + "A" * 30)
+    monkeypatch.setenv("TAIZHANG_FILES_DIR", str(blocker / "files"))
+    monkeypatch.setenv("TAIZHANG_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"[失败] 材料目录：{blocker / 'files'} 不可写") and "\n" not in err
+    monkeypatch.setenv("TAIZHANG_FILES_DIR", str(tmp_path / "files"))
+    monkeypatch.setenv("TAIZHANG_DATABASE_URL", "postgresql://nobody:pw@127.0.0.1:1/none")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("数据库不可用：无法连接数据库 postgresql://nobody:***@127.0.0.1:1/none") and "\n" not in err

@@ -22,6 +22,17 @@ GROUP = BotApiSandbox.group_chat(-100_321, "法规科工作群")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+def tiny_jpeg() -> bytes:
+    """A real (structurally valid) 4×4 JPEG."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
 class Chat:
     """Helpers around the sandbox for one test."""
 
@@ -203,7 +214,9 @@ async def test_evidence_files(
         "10月情况说明",
     )
     stored = tmp_path / "files" / sha[:2] / sha[2:4] / sha
-    assert stored.read_bytes() == PDF and row.stored_path == str(stored)
+    assert (
+        stored.read_bytes() == PDF and row.stored_path == f"{sha[:2]}/{sha[2:4]}/{sha}"
+    )  # relative to the files folder
     [same] = await chat.send_file(STAFF, PDF, "again.pdf", "#12")
     assert "未重复保存" in same.text
     [exe] = await chat.send_file(STAFF, b"MZ\x90\x00" + b"\x00" * 100, "tool.exe", "#12")
@@ -232,7 +245,7 @@ async def test_reply_to_receipt_attaches(
     await setup_unit_group(chat)
     [receipt] = await chat.say(STAFF, "/report 13 已完成 已公开征求意见")
     before = len(sandbox.messages_to(GROUP["id"]))
-    sandbox.send_photo(GROUP, STAFF, bytes.fromhex("FFD8FFE000104A464946") + b"\x00" * 64, reply_to=receipt.message_id)
+    sandbox.send_photo(GROUP, STAFF, tiny_jpeg(), reply_to=receipt.message_id)
     [saved] = await asyncio.to_thread(sandbox.wait_for_messages, GROUP["id"], 1, after=before)
     assert "已保存材料：照片.jpg" in saved.text and "第13项" in saved.text
     [row] = rows(seeded_copy_url, Attachment)

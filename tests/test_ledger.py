@@ -9,6 +9,7 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -98,7 +99,7 @@ def test_bundle_manifest_matches_stored_files(seeded_copy_url: str, tmp_path: Pa
     files = db.call(evidence, "2026-10")
     db.dispose()
     out = tmp_path / "evidence.zip"
-    added, missing = write_bundle(files, out)
+    added, missing = write_bundle(files, out, files_root=tmp_path / "files")
     assert (added, missing) == (1, ["说明.pdf"])
     with zipfile.ZipFile(out) as archive:
         names = archive.namelist()
@@ -186,7 +187,7 @@ def test_bundle_lists_captions_and_paper_entries(tmp_path: Path) -> None:
                      "涉密，实地核验时提供", "纸质"),
     ]  # fmt: skip
     out = tmp_path / "evidence.zip"
-    assert write_bundle(files, out) == (1, [])
+    assert write_bundle(files, out, files_root=tmp_path) == (1, [])
     with zipfile.ZipFile(out) as archive:
         assert archive.namelist() == ["司法局/第20项 经费保障/经费.pdf", "清单.xlsx"]
         manifest = load_workbook(io.BytesIO(archive.read("清单.xlsx")))["清单"]
@@ -194,3 +195,21 @@ def test_bundle_lists_captions_and_paper_entries(tmp_path: Path) -> None:
     assert rows[0][3:6] == ["类型", "文件名", "说明"]
     assert rows[1][3:6] == ["电子", "司法局/第20项 经费保障/经费.pdf", "2026年经费到位情况（盖章版）"]
     assert rows[2][3:6] == ["纸质", "涉密台账", "涉密，实地核验时提供"] and rows[2][10] == "纸质材料，实地核验时提供"
+
+
+def test_cli_bundle_from_another_working_directory(
+    seeded_copy_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stored paths are relative to TAIZHANG_FILES_DIR, so any working directory finds the files."""
+    from bot.cli import main
+
+    seed_reports(seeded_copy_url, tmp_path / "files")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("TAIZHANG_DATABASE_URL", seeded_copy_url)
+    monkeypatch.setenv("TAIZHANG_FILES_DIR", str(tmp_path / "files"))
+    assert main(["bundle", "--month", "2026-10", "--out", "out.zip"]) == 0
+    assert capsys.readouterr().out == "已打包 1 个文件到 out.zip；1 个文件在磁盘上缺失（见清单）\n"
+    with zipfile.ZipFile(elsewhere / "out.zip") as archive:
+        assert [archive.read(n) for n in archive.namelist() if n.endswith(".pdf")] == [PDF]
