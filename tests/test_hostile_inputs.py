@@ -623,3 +623,25 @@ async def test_each_hostile_input_is_refused_and_changes_nothing(
         assert snapshot(seeded_copy_url, files) == before, case.name
         if case.kind == "webhook":  # the message carrying the URL and secret is gone from the group
             assert len(sandbox.deleted) == deleted + 1 and sandbox.deleted[-1][0] == chat_id, case.name
+
+
+async def test_a_hostile_import_does_not_stall_other_users(sandbox: BotApiSandbox, seeded_bot: object) -> None:
+    """While a 30 000-row table is parsed (and refused) in the worker, another user's /ask is answered."""
+    import time
+
+    asker = BotApiSandbox.user(6006, "提问人")
+    asker_chat = BotApiSandbox.private_chat(asker)
+    sandbox.send_document(ADMIN_CHAT, ADMIN, xlsx(table(30_000)), "长表.xlsx", caption="/import")
+    await asyncio.sleep(0.3)  # the import has started: its worker process is being spawned
+    started = time.monotonic()
+    sandbox.send_text(asker_chat, asker, "/ask 执法记录仪")
+    [answer] = await asyncio.to_thread(sandbox.wait_for_messages, asker_chat["id"], 1)
+    answered = time.monotonic() - started
+    [refusal] = await asyncio.to_thread(sandbox.wait_for_messages, ADMIN_CHAT["id"], 1, timeout=60)
+    assert "执法记录仪" in answer.text
+    assert answered < 2.0, f"/ask took {answered:.2f} s during the import"
+    assert answer.sent_at < refusal.sent_at  # answered while the import was still being parsed
+    assert (
+        refusal.text
+        == "导入失败：文件“长表.xlsx”超过行数上限 25000 行（工作表“Sheet”第25001行），未导入\n数据库未做任何改动。"
+    )
