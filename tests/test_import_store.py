@@ -273,3 +273,28 @@ def test_cli_import_and_indicators_json(
     assert seven["persons"] == [{"name": "刘建设", "unit": "支队"}, {"name": "申军强", "unit": "支队"}]
     assert main(["template", "--out", str(tmp_path / "t.xlsx")]) == 0
     assert (tmp_path / "t.xlsx").stat().st_size > 0
+
+
+def test_unreadable_numbers_are_reported_with_sheet_row_and_column() -> None:
+    """-3, 1e30 and 2.5 in the number column are not indicators: each skipped row is named, never dropped silently."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "表1"
+    sheet.append(["序号", "三级指标", "分值", "牵头单位"])
+    sheet.append([1, "第一项", 2, "法规科"])
+    sheet.append([-3, "负数编号", 1, "法规科"])
+    sheet.append([1e30, "极大编号", 1, "法规科"])
+    sheet.append([2.5, "小数编号", 1, "法规科"])
+    sheet.append([3, "分值异常", "1e30", "法规科"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    [document] = read_document_bytes(buffer.getvalue(), "数字.xlsx")
+    assert [i.number for i in document.indicators] == ["1", "3"]
+    assert document.indicators[1].points is None
+    assert document.warnings == [
+        "工作表“表1”第3行A列：编号“-3”不是有效的指标编号，此行未导入",
+        "工作表“表1”第4行A列：编号“1e+30”不是有效的指标编号，此行未导入",
+        "工作表“表1”第5行A列：编号“2.5”不是有效的指标编号，此行未导入",
+        "工作表“表1”第6行C列：分值“1e30”不是 0–9999 的数字，已留空",
+    ]
