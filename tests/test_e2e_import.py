@@ -64,3 +64,26 @@ async def test_bad_file_changes_nothing(sandbox: BotApiSandbox, bot_app: object,
     assert first.text == "导入失败：文件“坏.xlsx”已损坏，或不是有效的 Office 文件（.docx/.xlsx）\n数据库未做任何改动。"
     assert second.text.startswith("请把指标表文件")
     assert indicator_count(db_url) == 0
+
+
+async def test_removals_wait_for_the_senders_confirmation(sandbox: BotApiSandbox, bot_app: object, db_url: str) -> None:
+    chat = sandbox.private_chat(ADMIN)
+    name, data = sample_files()[1]  # 001: 64 indicators
+    sandbox.send_document(chat, ADMIN, data, name, caption="/import")
+    await replies(sandbox, ADMIN["id"])
+    text = data.decode("utf-8")
+    start, end = text.index("\t60\n"), text.index("\t十一、附加项")
+    sandbox.send_document(chat, ADMIN, (text[:start] + text[end:]).encode(), name, caption="/import")
+    [_, asked] = await replies(sandbox, ADMIN["id"], 2)
+    assert asked.text.startswith("导入未执行：文档 001_4c05958a6f6fc4a3 导入后将删除 1 项指标（文件中已没有）：60。")
+    assert [b["text"] for b in asked.buttons] == ["确认删除并导入", "取消"]
+    assert indicator_count(db_url) == 64  # nothing changed yet
+    sandbox.press_button(chat, STRANGER, asked.message_id, asked.buttons[0]["callback_data"])
+    await asyncio.to_thread(sandbox.wait_for, lambda: len(sandbox.callback_answers) == 1)
+    assert sandbox.callback_answers[0]["text"] == "这个按钮无效或已过期，请重新发送命令。"  # signed for the sender only
+    assert indicator_count(db_url) == 64
+    sandbox.press_button(chat, ADMIN, asked.message_id, asked.buttons[0]["callback_data"])
+    await asyncio.to_thread(sandbox.wait_for, lambda: asked.edits == 1)
+    assert asked.text.startswith("导入完成。\n文档 001_4c05958a6f6fc4a3")
+    assert "文件中已没有、已删除：60" in asked.text
+    assert indicator_count(db_url) == 63
