@@ -22,7 +22,7 @@ import handlers
 from bot import housekeeping
 from bot.checks import health_problems
 from bot.config import Config
-from bot.durable import DurableApplication, InboxBot, replay_unhandled
+from bot.durable import DurableApplication, DurableQueue, InboxBot, replay_unhandled
 from bot.logging_setup import label_handlers
 from bot.metrics import STALE_AFTER_SECONDS, Metrics, MetricsServer
 from bot.ordering import PerChatUpdateProcessor
@@ -108,9 +108,10 @@ def build_application(
         if config.reminders_enabled:
             schedule(app)
         housekeeping.schedule(app, config.retention_days, watch)
-        bot.attach_inbox(db)
+        queue.attach_inbox(db, app.bot.id)
         if isinstance(app, DurableApplication):
             app.inbox = db
+            object.__setattr__(bot, "on_conflict", app.stop_after_conflict)  # PTB bots are frozen
         await replay_unhandled(app, db)  # processed once the application starts
         commands = [BotCommand(name, text) for name, text in registry.all_commands()]
         await app.bot.set_my_commands(commands)
@@ -140,9 +141,11 @@ def build_application(
         rate_limiter=rate_limiter,
     )
     object.__setattr__(bot, "metrics", metrics)  # PTB bots are frozen after init
+    queue = DurableQueue()  # polling and webhook updates both pass through it (see bot.durable)
     builder: Any = (
         ApplicationBuilder()
         .bot(bot)
+        .update_queue(queue)
         .application_class(DurableApplication)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -195,7 +198,8 @@ async def running(app: Application, *, poll_timeout: int = 1) -> AsyncIterator[A
         try:
             yield app
         finally:
-            await app.updater.stop()
+            if app.updater.running:  # a 409 Conflict may have stopped it already
+                await app.updater.stop()
             await app.stop()
             if app.post_shutdown is not None:
                 await app.post_shutdown(app)

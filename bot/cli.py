@@ -19,6 +19,7 @@ from telegram import Update
 from bot import admin, profile_cli
 from bot.app import build_application, watch_webhook
 from bot.config import ConfigError, load_config
+from bot.durable import DurableApplication, InboxBot
 from bot.logging_setup import configure_logging
 from storage.db import Database, DatabaseUnavailableError
 
@@ -35,7 +36,9 @@ def _fail(message: str, code: int) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Long polling (default) or webhook."""
     config = load_config()
-    configure_logging(secrets=[config.bot_token.value], json_format=config.log_format == "json")
+    configure_logging(
+        secrets=[config.bot_token.value, config.webhook_secret.value], json_format=config.log_format == "json"
+    )
     from bot.checks import check_files_dir
 
     files = check_files_dir(config.files_dir)  # fail now, not at the first upload
@@ -57,12 +60,17 @@ def cmd_run(args: argparse.Namespace) -> int:
                 url_path=args.url_path,
                 webhook_url=args.webhook,
                 allowed_updates=Update.ALL_TYPES,
+                secret_token=config.webhook_secret.value,  # requests without it are answered 403
             )
         else:
             # Never drop pending updates: reports sent while we were down must be processed.
+            if isinstance(app, DurableApplication):
+                app.ends_run_polling = True
             app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     finally:
         database.dispose()
+    if isinstance(app.bot, InboxBot) and app.bot.conflict is not None:
+        return 1  # another instance polls this token (logged as one line by bot.durable)
     return 0
 
 

@@ -6,6 +6,8 @@ naming the variable, which the CLI turns into one line on stderr and exit code 2
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 from collections.abc import Mapping
@@ -75,6 +77,12 @@ class Config:
     robot_hosts: tuple[str, ...] = DEFAULT_ROBOT_HOSTS
     robot_allow_loopback: bool = False  # tests only: their stand-in robot listens on http://localhost
     import_limits: ImportLimits = field(default_factory=ImportLimits)
+    webhook_secret_value: Secret = field(default_factory=lambda: Secret(""))
+
+    @property
+    def webhook_secret(self) -> Secret:
+        """``TAIZHANG_WEBHOOK_SECRET``, or one derived from the bot token (same on every instance)."""
+        return self.webhook_secret_value or derive_webhook_secret(self.bot_token.value)
 
     @property
     def robot_policy(self) -> RobotPolicy:
@@ -85,6 +93,13 @@ class Config:
     def file_base_url(self) -> str:
         """Bot API file root derived from the API root (``…/bot`` → ``…/file/bot``)."""
         return derive_file_url(self.api_base_url)
+
+
+def derive_webhook_secret(bot_token: str) -> Secret:
+    """HMAC-SHA256 of a fixed label keyed by the token: 64 hex characters, which Telegram accepts
+    as ``secret_token`` (1-256 of ``A-Za-z0-9_-``); nobody without the token can compute it."""
+    digest = hmac.new(bot_token.encode(), b"taizhang webhook secret_token", hashlib.sha256).hexdigest()
+    return Secret(digest)
 
 
 def derive_file_url(api_base_url: str) -> str:
@@ -203,7 +218,12 @@ def load_config(
     if not retention_text.isdigit() or int(retention_text) < 1:
         raise ConfigError("TAIZHANG_RETENTION_DAYS", f"“{retention_text}”不是正整数天数（默认 90）")
 
+    webhook_secret = values.get("TAIZHANG_WEBHOOK_SECRET", "").strip()
+    if webhook_secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", webhook_secret):
+        raise ConfigError("TAIZHANG_WEBHOOK_SECRET", "只能含字母、数字、_ 和 -，1 到 256 个字符（Telegram 的要求）")
+
     return Config(
+        webhook_secret_value=Secret(webhook_secret),
         robot_hosts=robot_hosts or DEFAULT_ROBOT_HOSTS,
         robot_allow_loopback=loopback_text in {"on", "1", "true"},
         import_limits=_import_limits(values),

@@ -1,15 +1,22 @@
-"""Never losing an update: fetched updates are written to the inbox before their offset is
-confirmed, marked handled after processing, and replayed at start if a crash intervened.
+"""Never losing an update: every received update (long polling or webhook) is written to the
+inbox before Telegram is told it arrived, marked handled after processing, and replayed at
+start if a crash intervened.
 
-PTB's updater fetches ahead of processing and confirms offsets as it fetches, so without
-this a ``kill -9`` would silently drop every update waiting in the in-memory queue.
+Both ways in go through ``Application.update_queue``: PTB's poller puts the fetched updates
+there before its next ``getUpdates`` confirms their offset, and PTB's webhook server puts the
+update there before answering 200. ``DurableQueue.put`` persists first, so a ``kill -9``
+between receipt and processing loses nothing, and a redelivered update is dropped there.
+
+A second instance polling the same token makes Telegram answer ``409 Conflict``; the poller
+then stops for good (one log line) instead of fighting over the updates.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,47 +31,59 @@ from storage.inbox import mark_handled, save_new, unhandled
 
 log = logging.getLogger(__name__)
 
+CONFLICT_LINE = (
+    "另一个实例正在用同一个机器人令牌接收消息（409 Conflict），本实例停止。"
+    " / Another instance is polling with the same bot token (409 Conflict); this one stops."
+    " Long polling is single-instance: stop the other poller, or run every instance with"
+    " `taizhang run --webhook URL` behind one reverse proxy."
+)
 
-class InboxBot(ExtBot[Any]):
-    """An ``ExtBot`` whose ``get_updates`` persists what it fetched before returning it."""
+
+class DurableQueue(asyncio.Queue[object]):
+    """The application's update queue; ``put`` stores an update in the inbox first."""
 
     inbox: Database | None = None
+    bot_id: int = 0
+
+    def attach_inbox(self, database: Database, bot_id: int) -> None:
+        """Start persisting (called in post_init, before updates arrive)."""
+        self.inbox, self.bot_id = database, bot_id
+
+    async def put(self, item: object) -> None:
+        if self.inbox is not None and isinstance(item, Update):
+            new = await self.inbox.run(save_new, self.bot_id, [(item.update_id, item.to_dict())], datetime.now(UTC))
+            if not new:
+                return  # already in the inbox: being (or was) processed, do not process it twice
+        await super().put(item)
+
+    async def replay(self, item: Update) -> None:
+        """Queue an update that is already in the inbox."""
+        await super().put(item)
+
+
+class InboxBot(ExtBot[Any]):
+    """An ``ExtBot`` that stops polling for good on ``409 Conflict``."""
+
     metrics: Metrics | None = None
-    conflicts_seen: int = 0
-
-    def _say_second_poller(self, exc: Conflict) -> None:
-        """409 on getUpdates: another process polls with this token (or a webhook is set). Say so
-        plainly once per episode; PTB's updater keeps retrying, so whichever survives takes over."""
-        object.__setattr__(self, "conflicts_seen", self.conflicts_seen + 1)
-        if self.conflicts_seen == 1:
-            log.error(
-                "getUpdates answered 409 (%s): another process is long-polling with this token. "
-                "Long polling is single-instance: stop the other poller, or run every instance with "
-                "`taizhang run --webhook URL` behind one reverse proxy.",
-                exc.message,
-            )
-
-    def attach_inbox(self, database: Database) -> None:
-        """Start persisting (called in post_init, before polling starts)."""
-        object.__setattr__(self, "inbox", database)  # PTB bots are frozen after init
+    conflict: Conflict | None = None
+    on_conflict: Callable[[], None] | None = None
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        if self.conflict is not None:
+            if kwargs.get("timeout"):
+                await asyncio.Event().wait()  # polling: wait until the updater is stopped
+            return ()  # PTB's final confirming call at stop: no request (it would evict the other instance)
         try:
             updates = await super().get_updates(*args, **kwargs)
         except Conflict as exc:
-            self._say_second_poller(exc)
-            raise
-        if self.conflicts_seen:
-            log.warning("getUpdates answers again: this process is now the one polling")
-            object.__setattr__(self, "conflicts_seen", 0)
+            object.__setattr__(self, "conflict", exc)  # PTB bots are frozen after init
+            log.error("%s (%s)", CONFLICT_LINE, exc.message)
+            if self.on_conflict is not None:
+                self.on_conflict()
+            return ()
         if self.metrics is not None:
             self.metrics.touch()  # an answer, even an empty one, proves updates are being fetched
-        if self.inbox is None or not updates:
-            return updates
-        payloads = [(u.update_id, u.to_dict()) for u in updates]
-        new = await self.inbox.run(save_new, payloads, datetime.now(UTC))
-        # An update already in the inbox is being (or was) replayed: do not process it twice.
-        return tuple(u for u in updates if u.update_id in new)
+        return updates
 
 
 class DurableApplication(Application[Any, Any, Any, Any, Any, Any]):
@@ -78,6 +97,19 @@ class DurableApplication(Application[Any, Any, Any, Any, Any, Any]):
     metrics: Metrics | None = None
     _handled: list[int] | None = None
     FLUSH_EVERY = 25
+    ends_run_polling = False  # set by ``taizhang run``: a 409 Conflict ends run_polling (exit 1)
+    _stopping: asyncio.Task[None] | None = None
+
+    def stop_after_conflict(self) -> None:
+        """Another instance polls this token: stop polling (and ``run_polling`` if it runs us)."""
+        if self.ends_run_polling:
+            self.stop_running()
+        elif self.updater is not None and self._stopping is None:
+            self._stopping = asyncio.get_running_loop().create_task(self._stop_updater())
+
+    async def _stop_updater(self) -> None:
+        if self.updater is not None and self.updater.running:
+            await self.updater.stop()
 
     async def process_update(self, update: object) -> None:
         started = time.perf_counter()
@@ -116,16 +148,17 @@ class DurableApplication(Application[Any, Any, Any, Any, Any, Any]):
         """Write the pending handled marks."""
         if self.inbox is not None and self._handled:
             batch, self._handled = self._handled, []
-            await self.inbox.run(mark_handled, batch)
+            await self.inbox.run(mark_handled, self.bot.id, batch)
 
 
 async def replay_unhandled(app: Application[Any, Any, Any, Any, Any, Any], database: Database) -> int:
-    """Queue updates fetched before a crash but never handled (old handled ones: ``bot.housekeeping``)."""
-    payloads: Sequence[dict[str, Any]] = await database.run(unhandled)
+    """Queue updates received before a crash but never handled (old handled ones: ``bot.housekeeping``)."""
+    payloads: Sequence[dict[str, Any]] = await database.run(unhandled, app.bot.id)
+    queue = app.update_queue
     for payload in payloads:
         update = Update.de_json(payload, app.bot)
         if update is not None:
-            await app.update_queue.put(update)
+            await (queue.replay(update) if isinstance(queue, DurableQueue) else queue.put(update))
     if payloads:
-        log.warning("replaying %d update(s) fetched before a crash", len(payloads))
+        log.warning("replaying %d update(s) received before a crash", len(payloads))
     return len(payloads)

@@ -129,7 +129,9 @@ class BotApiSandbox:
     """In-process fake of the Telegram Bot API on 127.0.0.1."""
 
     def __init__(self, token: str | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.token = token or f"123456:{secrets.token_urlsafe(24)}"
+        self.token = token or f"{BOT_USER_ID}:{secrets.token_urlsafe(24)}"
+        prefix = self.token.partition(":")[0]
+        self.bot_id = int(prefix) if prefix.isdigit() else BOT_USER_ID  # as Telegram: the token's digits
         self._host = host
         self._port = port
         self._server: ThreadingHTTPServer | None = None
@@ -237,7 +239,7 @@ class BotApiSandbox:
 
     def bot_user(self) -> JSONDict:
         return {
-            "id": BOT_USER_ID,
+            "id": self.bot_id,
             "is_bot": True,
             "first_name": "台账助手",
             "username": BOT_USERNAME,
@@ -464,6 +466,11 @@ class BotApiSandbox:
             "getupdates": self._get_updates,
             "deletewebhook": self._delete_webhook,
             "setwebhook": self._set_webhook,
+            "getwebhookinfo": lambda _p: {
+                "url": self.webhook_url,
+                "has_custom_certificate": False,
+                "pending_update_count": self.pending_updates(),
+            },
             "sendmessage": self._send_message,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_reply_markup,

@@ -27,7 +27,14 @@ from knowledge.report_line import IndicatorRef, human_size, parse_caption, parse
 from knowledge.reports import reporting_unit, resolve_indicator, visible_units
 from knowledge.schedule import report_period
 from storage.anchors import anchor_of
-from storage.blobs import MAX_TELEGRAM_DOWNLOAD, StoredBlob, add_attachment, attachments_for, sanitise_name
+from storage.blobs import (
+    MAX_TELEGRAM_DOWNLOAD,
+    StoredBlob,
+    add_attachment,
+    attachment_for_update,
+    attachments_for,
+    sanitise_name,
+)
 from storage.chats import bound_document
 from storage.models import Attachment, Indicator, Unit
 from storage.progress import SqlReports, claim_update, period_for
@@ -68,14 +75,17 @@ def _record(
     file_id: str,
     unique_id: str,
     update_id: int,
+    bot_id: int,
     now: datetime,
 ) -> tuple[Attachment, bool, str, str, bool]:
     indicator = session.get(Indicator, indicator_id)
     unit = session.get(Unit, unit_id)
     assert indicator is not None and unit is not None
     resolved = period_for(indicator.document, now, period)
-    if not claim_update(session, update_id, "attachment", now):
-        return Attachment(), True, resolved.label, indicator.number, True
+    if not claim_update(session, update_id, "attachment", now, bot_id=bot_id):
+        # Replayed after a crash (stored, receipt maybe never sent): answer as the first time.
+        stored = attachment_for_update(session, update_id, bot_id=bot_id)
+        return stored or Attachment(), stored is None, resolved.label, indicator.number, True
     row, duplicate = add_attachment(
         session,
         indicator=indicator,
@@ -149,7 +159,7 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             temp.unlink()
         await reply(message, "文件下载失败，请稍后重新发送。")
         return
-    _row, duplicate, period_label, number, redelivered = await services.db.run(
+    _row, duplicate, period_label, number, _replayed = await services.db.run(
         _record,
         reporter=reporter,
         indicator_id=indicator_id,
@@ -161,10 +171,9 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         file_id=file_id,
         unique_id=unique_id,
         update_id=update.update_id,
+        bot_id=context.bot.id,
         now=services.clock(),
     )
-    if redelivered:
-        return
     safe = escape(sanitise_name(name))
     if duplicate:
         text = f"📎 “{safe}”已在第{escape(number)}项 {period_label} 的材料里（相同内容），未重复保存。"

@@ -124,7 +124,7 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _ask_question(message, context, services, draft)
             return
         receipts = await services.db.run_retrying(
-            with_reports(record_line),
+            with_reports(record_line, bot_id=context.bot.id),
             user=(user.id, user.full_name, services.is_admin(user.id)),
             draft=draft,
             now=now,
@@ -256,7 +256,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: s
         return
     reporter = await _reporter(services, update)
     receipts = await services.db.run(
-        with_reports(record_checked),
+        with_reports(record_checked, bot_id=context.bot.id),
         reporter=reporter,
         items=items,
         now=services.clock(),

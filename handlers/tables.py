@@ -20,7 +20,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from handlers.callbacks import button, signed
 from handlers.deps import Services, get_services, reporter_of
-from handlers.replies import reply
+from handlers.replies import edit, reply
 from knowledge.access import Action, Reporter, Target, require
 from knowledge.files import ImportInputError, read_in_worker
 from knowledge.imports import ImportReport, RemovalsNeedConfirmation
@@ -150,10 +150,10 @@ async def confirm_import(update: Update, context: ContextTypes.DEFAULT_TYPE, pay
     del pending[token]
     await query.answer()
     if action == "iq":
-        await query.message.edit_text(f"已取消导入“{waiting.name}”，数据库未做任何改动。")
+        await edit(query, f"已取消导入“{waiting.name}”，数据库未做任何改动。")
         return
     reports = await _run_import(services, waiting.documents, replace=True)
-    await query.message.edit_text(_report_text(reports))
+    await edit(query, _report_text(reports))
 
 
 async def import_usage(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:

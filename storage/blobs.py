@@ -178,6 +178,21 @@ def add_attachment(
     return row, False
 
 
+def attachment_for_update(session: Session, update_id: int, *, bot_id: int = 0) -> Attachment | None:
+    """The attachment an update stored since its claim (None if it stored none)."""
+    from storage.models import ProcessedUpdate
+
+    claim = session.get(ProcessedUpdate, (bot_id, update_id))
+    if claim is None:
+        return None
+    return session.scalar(
+        select(Attachment)
+        .where(Attachment.source_update_id == update_id, Attachment.created_at >= claim.processed_at)
+        .order_by(Attachment.id.desc())
+        .limit(1)
+    )
+
+
 def attachments_for(
     session: Session, indicator_id: int, period: str, unit_ids: list[int] | None = None
 ) -> list[Attachment]:

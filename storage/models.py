@@ -326,10 +326,15 @@ class CalendarDay(Base):
 
 
 class ProcessedUpdate(Base):
-    """A Telegram update id already handled (redelivery creates nothing twice)."""
+    """A Telegram update already handled (redelivery creates nothing twice).
+
+    Keyed by bot id + update id: update ids restart at 1 for a new token or a restarted Bot
+    API server (the inbox then drops the stale claim, see ``storage.inbox.save_new``).
+    """
 
     __tablename__ = "processed_updates"
 
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     kind: Mapped[str] = mapped_column(String(40), default="")
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -344,6 +349,7 @@ class InboxUpdate(Base):
 
     __tablename__ = "inbox_updates"
 
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[dict[str, Any]] = mapped_column()
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

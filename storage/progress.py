@@ -144,13 +144,13 @@ def new_short_id() -> str:
     return "R" + "".join(secrets.choice(_SHORT_ID_ALPHABET) for _ in range(7))
 
 
-def claim_update(session: Session, update_id: int | None, kind: str, now: datetime) -> bool:
-    """Record an update as processed; False if it already was (a redelivery)."""
+def claim_update(session: Session, update_id: int | None, kind: str, now: datetime, *, bot_id: int = 0) -> bool:
+    """Record an update of bot ``bot_id`` as processed; False if it already was (a redelivery)."""
     if update_id is None:
         return True
-    if session.get(ProcessedUpdate, update_id) is not None:
+    if session.get(ProcessedUpdate, (bot_id, update_id)) is not None:
         return False
-    session.add(ProcessedUpdate(update_id=update_id, kind=kind, processed_at=now))
+    session.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id, kind=kind, processed_at=now))
     session.flush()
     return True
 
@@ -171,11 +171,16 @@ def _stored(report: ProgressReport, unit_name: str) -> StoredReport:
     )
 
 
-def with_reports(use_case: Callable[Concatenate[SqlReports, P], T]) -> Callable[Concatenate[Session, P], T]:
-    """``use_case(repo, …)`` as ``fn(session, …)`` for ``Database.run`` (one unit of work)."""
+def with_reports(
+    use_case: Callable[Concatenate[SqlReports, P], T], *, bot_id: int = 0
+) -> Callable[Concatenate[Session, P], T]:
+    """``use_case(repo, …)`` as ``fn(session, …)`` for ``Database.run`` (one unit of work).
+
+    ``bot_id``: the bot whose updates are claimed (update ids are only unique per bot).
+    """
 
     def run(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return use_case(SqlReports(session), *args, **kwargs)
+        return use_case(SqlReports(session, bot_id), *args, **kwargs)
 
     return run
 
@@ -183,8 +188,9 @@ def with_reports(use_case: Callable[Concatenate[SqlReports, P], T]) -> Callable[
 class SqlReports:
     """``knowledge.reports.ReportRepository`` over one SQLAlchemy session."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, bot_id: int = 0) -> None:
         self.session = session
+        self.bot_id = bot_id
 
     def reporter(self, telegram_user_id: int, name: str, is_admin: bool) -> Reporter:
         return reporter_for(self.session, telegram_user_id, name, is_admin)
@@ -193,7 +199,7 @@ class SqlReports:
         return bound_document(self.session, chat_id)
 
     def claim_update(self, update_id: int | None, kind: str, now: datetime) -> bool:
-        return claim_update(self.session, update_id, kind, now)
+        return claim_update(self.session, update_id, kind, now, bot_id=self.bot_id)
 
     def indicators_by_key(self, key: str, document_id: str | None, table: str = "") -> list[IndicatorRecord]:
         return [indicator_ref(self.session, i) for i in find_indicators(self.session, key, document_id, table)]
@@ -236,10 +242,15 @@ class SqlReports:
         return _stored(row, unit.name if unit else "")
 
     def reports_of_update(self, update_id: int) -> list[StoredReport]:
+        """Reports made since this bot's claim of the update (an older update with the same id,
+        before the ids restarted, made the others)."""
+        claim = self.session.get(ProcessedUpdate, (self.bot_id, update_id))
+        if claim is None:
+            return []
         rows = self.session.execute(
             select(ProgressReport, Unit.name)
             .join(Unit, Unit.id == ProgressReport.unit_id)
-            .where(ProgressReport.source_update_id == update_id)
+            .where(ProgressReport.source_update_id == update_id, ProgressReport.created_at >= claim.processed_at)
             .order_by(ProgressReport.id)
         ).all()
         return [_stored(r, name) for r, name in rows]

@@ -93,10 +93,11 @@ def test_reminder_log_key_is_unique(db: Database) -> None:
         session.add(ReminderLog(rule_id=rule_id, occurrence_key="2026-10", chat_id=-1, created_at=NOW))
 
 
-def test_processed_update_ids_are_unique(db: Database) -> None:
-    db.call(lambda s: s.add(ProcessedUpdate(update_id=5, kind="message", processed_at=NOW)))
+def test_processed_update_ids_are_unique_per_bot(db: Database) -> None:
+    db.call(lambda s: s.add(ProcessedUpdate(bot_id=1, update_id=5, kind="message", processed_at=NOW)))
+    db.call(lambda s: s.add(ProcessedUpdate(bot_id=2, update_id=5, kind="message", processed_at=NOW)))  # another bot
     with pytest.raises(IntegrityError):
-        db.call(lambda s: s.add(ProcessedUpdate(update_id=5, kind="message", processed_at=NOW)))
+        db.call(lambda s: s.add(ProcessedUpdate(bot_id=1, update_id=5, kind="message", processed_at=NOW)))
 
 
 def test_indicator_round_trips_json_fields(db: Database) -> None:
