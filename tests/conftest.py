@@ -36,15 +36,42 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI))
 
 
-def _postgres_database_url() -> str:
-    """A fresh database on the test PostgreSQL server."""
+# End-to-end modules run on both backends when TAIZHANG_TEST_POSTGRES_URL is set (CI sets it).
+BOTH_BACKENDS = ("test_e2e_", "test_crash_restart", "test_reminders", "test_delivery", "test_authz", "test_hostile")
+
+
+def _postgres_database_url(template: str | None = None) -> str:
+    """A fresh database on the test PostgreSQL server (a copy of ``template`` if given)."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     admin.dispose()
     base, _, _ = POSTGRES_URL.rpartition("/")
     return f"{base}/{name}"
+
+
+def _drop_postgres_database(url: str) -> None:
+    """Drop a test database (WITH FORCE: a bot process killed by a test may hold connections)."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With PostgreSQL configured, end-to-end tests that use a database run on both backends."""
+    uses_db = {"db_url", "seeded_copy_url"} & set(metafunc.fixturenames)
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if POSTGRES_URL and uses_db and module.startswith(BOTH_BACKENDS):
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend of an end-to-end test: sqlite, or also postgresql (see above)."""
+    return str(getattr(request, "param", "sqlite"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -58,8 +85,14 @@ def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'taizhang.sqlite3'}"
+def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database (not yet migrated) on the test's backend."""
+    if backend == "postgresql":
+        url = _postgres_database_url()
+        yield url
+        _drop_postgres_database(url)
+        return
+    yield f"sqlite:///{tmp_path / 'taizhang.sqlite3'}"
 
 
 @pytest.fixture
@@ -127,15 +160,34 @@ def seeded_index(seeded_db_url: str) -> object:
         db.dispose()
 
 
+@pytest.fixture(scope="session")
+def seeded_postgres_template() -> Iterator[str]:
+    """A PostgreSQL database with the five documents imported, built once, copied per test."""
+    from storage.catalog import import_samples_if_empty
+
+    url = _postgres_database_url()
+    db = Database(url)
+    db.upgrade()
+    db.call(import_samples_if_empty, datetime(2026, 11, 1, tzinfo=SHANGHAI))
+    db.dispose()  # CREATE DATABASE … TEMPLATE needs the template without connections
+    yield url.rpartition("/")[2]
+    _drop_postgres_database(url)
+
+
 @pytest.fixture
-def seeded_copy_url(seeded_db_url: str, tmp_path: Path) -> str:
-    """A private copy of the seeded database for a test that writes."""
+def seeded_copy_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A private copy of the seeded database for a test that writes (on the test's backend)."""
     import shutil
 
-    source = Path(seeded_db_url.removeprefix("sqlite:///"))
+    if backend == "postgresql":
+        url = _postgres_database_url(template=request.getfixturevalue("seeded_postgres_template"))
+        yield url
+        _drop_postgres_database(url)
+        return
+    source = Path(request.getfixturevalue("seeded_db_url").removeprefix("sqlite:///"))
     target = tmp_path / "seeded-copy.sqlite3"
     shutil.copy(source, target)
-    return f"sqlite:///{target}"
+    yield f"sqlite:///{target}"
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import socket
 from datetime import datetime
 from pathlib import Path
@@ -210,3 +211,38 @@ async def test_webhook_refuses_requests_without_the_secret_and_is_durable(
             await app.post_shutdown(app)
     assert stored(seeded_copy_url, ProgressReport.text) == ["伪造"]  # once: the inbox dropped the second POST
     assert len(sandbox.messages_to(CHAT["id"])) == 1
+
+
+async def test_taizhang_run_exits_1_when_another_instance_takes_over(
+    sandbox: BotApiSandbox, seeded_copy_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The real CLI process: its long poll is terminated by a newer poller, it says so once and exits 1."""
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "TAIZHANG_BOT_TOKEN": sandbox.token,
+        "TAIZHANG_API_BASE_URL": sandbox.base_url,
+        "TAIZHANG_DATABASE_URL": seeded_copy_url,
+        "TAIZHANG_FILES_DIR": str(tmp_path / "files"),
+    }
+    log_path = tmp_path / "first.log"
+    command = [sys.executable, "-m", "bot.cli", "run"]
+    with log_path.open("wb") as log:  # the child keeps its own descriptor
+        first = await asyncio.to_thread(subprocess.Popen, command, env=env, stdout=log, stderr=log, cwd=tmp_path)
+    try:
+        await asyncio.to_thread(
+            sandbox.wait_for, lambda: any(method == "getUpdates" for method, _ in sandbox.calls), 60
+        )
+        async with running(build_application(bot_config(sandbox, seeded_copy_url, tmp_path), clock=clock)):
+            code = await asyncio.to_thread(first.wait, 30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(10)
+    assert code == 1
+    assert (
+        log_path.read_text("utf-8").count("另一个实例正在用同一个机器人令牌接收消息（409 Conflict），本实例停止。") == 1
+    )
