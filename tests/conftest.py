@@ -37,7 +37,15 @@ def clock() -> FakeClock:
 
 
 # End-to-end modules run on both backends when TAIZHANG_TEST_POSTGRES_URL is set (CI sets it).
-BOTH_BACKENDS = ("test_e2e_", "test_crash_restart", "test_reminders", "test_delivery", "test_authz", "test_hostile")
+BOTH_BACKENDS = (
+    "test_e2e_",
+    "test_crash_restart",
+    "test_reminders",
+    "test_delivery",
+    "test_authz",
+    "test_authorization",
+    "test_access",
+)
 
 
 def _postgres_database_url(template: str | None = None) -> str:
