@@ -45,12 +45,13 @@ def _fill(session: Session) -> None:
     session.add(rule)
     session.flush()
     for update_id, when in ((1, OLD), (2, RECENT)):
-        session.add(ProcessedUpdate(update_id=update_id, kind="report", processed_at=when))
-        session.add(InboxUpdate(update_id=update_id, payload={"update_id": update_id}, received_at=when, handled=True))
+        session.add(ProcessedUpdate(bot_id=1, update_id=update_id, kind="report", processed_at=when))
+        payload = {"update_id": update_id}
+        session.add(InboxUpdate(bot_id=1, update_id=update_id, payload=payload, received_at=when, handled=True))
         session.add(
             ReminderLog(rule_id=rule.id, occurrence_key=f"k{update_id}", chat_id=-1, status="sent", created_at=when)
         )
-    session.add(InboxUpdate(update_id=3, payload={"update_id": 3}, received_at=OLD, handled=False))  # to replay: kept
+    session.add(InboxUpdate(bot_id=1, update_id=3, payload={"update_id": 3}, received_at=OLD, handled=False))  # kept
     session.add(
         ProgressReport(
             short_id="ROLD", indicator_id=indicator.id, unit_id=unit.id, period="2026-07", version=1,
