@@ -97,7 +97,7 @@ async def test_hostile_values_in_every_reply_path(
 
     # Join requests name the applicant as Telegram shows them.
     [request] = await chat.say(BotApiSandbox.user(5005, HOSTILE), "/join 法规科 王&五")
-    assert request.text == f"{ESCAPED} 申请登记为 <b>法规科 王&amp;五</b>，请法规科协调人或管理员确认。"
+    assert request.text == f"{ESCAPED} 申请登记为 <b>法规科 王&amp;五</b>，请管理员确认。"
 
     # Refusals echo what the user wrote, escaped.
     [refusal] = await chat.say(STAFF, f"/history {HOSTILE}")
