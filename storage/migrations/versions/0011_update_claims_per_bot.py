@@ -6,8 +6,8 @@ update id alone such updates were taken for redeliveries and silently skipped.
 Existing rows get the bot id of the token in ``TAIZHANG_BOT_TOKEN`` (the digits before the
 colon) when it is set while migrating, else 0.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03 18:20:00
 
 """
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0008"
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
