@@ -111,8 +111,9 @@ def ledger_data(
         for name, phone in session.execute(select(Person.name, Person.phone).where(Person.phone != ""))
         if name and phone
     }
+    collective = {name: is_collective(name) for name in {e.unit for e in entries.values()}}
     ordered = sorted(
-        (e for e in entries.values() if not is_collective(e.unit)),  # 各有关单位 … is nobody in particular
+        (e for e in entries.values() if not collective[e.unit]),  # 各有关单位 … is nobody in particular
         key=lambda e: (by_id[e.indicator_id].document, by_id[e.indicator_id].position),
     )
     data = LedgerData(period, indicators, ordered, phones=phones, unit_filter=unit_name or "")
