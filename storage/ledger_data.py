@@ -79,6 +79,9 @@ def ledger_data(
         elif lead:
             entry.lead = True
 
+    if unit_id is not None and not entries:
+        raise Refusal(f"“{unit_name}”在可导出的项目里没有负责的指标")
+
     reports = select(
         ProgressReport.indicator_id, ProgressReport.unit_id, ProgressReport.status, ProgressReport.text,
         ProgressReport.late, ProgressReport.created_at, ProgressReport.reporter_name,
