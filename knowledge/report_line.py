@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 from knowledge.domain import ReportStatus
 from knowledge.errors import Refusal
-from knowledge.intent import DOCUMENT_HINTS
 from knowledge.model import ParsedDocument
 from knowledge.statuses import BASIC_STATUSES, STATUS_LABELS
 
@@ -76,6 +76,19 @@ class IndicatorRef:
         return f"{self.table}第{self.key}项" if self.table else f"第{self.key}项"
 
 
+# Words naming a document before an indicator number (``打分表政府那张第21项``, ``生态局台账第12条``),
+# each with the test a document must pass to be the one meant.
+DocumentTest = Callable[[ParsedDocument], bool]
+DOCUMENT_HINTS: tuple[tuple[str, DocumentTest], ...] = (
+    (r"焦作", lambda d: "焦作" in d.issuer),
+    (r"生态环境局|生态局|环保局|环境局", lambda d: "生态环境" in d.issuer),
+    (r"司法局", lambda d: "司法局" in d.issuer),
+    (r"县委|濮阳县|一体建设", lambda d: "县委" in d.issuer),
+    (r"打分表|督察|依法治市办?", lambda d: d.kind == "scoring"),
+    (r"工作台账|台账", lambda d: d.kind == "ledger"),
+    (r"分工表", lambda d: d.kind == "duty_table"),
+    (r"指标体系", lambda d: d.kind == "indicator_system"),
+)
 _DOC_WORDS = "|".join(f"(?:{pattern})" for pattern, _ in DOCUMENT_HINTS)
 _REF_RE = re.compile(
     r"\s*(?P<docs>(?:(?:" + _DOC_WORDS + r")\s*(?:的)?\s*)*)"
