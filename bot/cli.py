@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 
-from bot import admin, profile_cli
+from bot import admin, profile_cli, reports_cli
 from bot.app import build_application, watch_webhook
 from bot.config import ConfigError, load_config
 from bot.durable import DurableApplication, InboxBot
@@ -184,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     admin.register,
     profile_cli.register,
+    reports_cli.register,
 ]
 
 

@@ -46,6 +46,7 @@ from knowledge.reports import (
     record_checked,
     record_line,
     status_of,
+    withdraw_report,
 )
 from knowledge.statuses import STATUS_LABELS
 from storage.anchors import load_draft, save_anchor, save_draft, take_draft
@@ -56,6 +57,7 @@ COMMANDS = [
     ("report", "报进度：/report 31 已完成 具体情况（可多行；单独 /report 逐项填报）"),
     ("status", "本单位本期报送情况（协调人可 /status 单位）"),
     ("history", "某项指标的全部报送记录：/history 31"),
+    ("withdraw", "撤回本单位本期的报送：/withdraw 31 [原因]"),
 ]
 FLOW_KEY = "report_flow"
 GUIDED_BUTTONS = 8
@@ -74,8 +76,7 @@ def receipt_text(receipt: Receipt) -> str:
     """The receipt message (HTML)."""
     late = " <b>【逾期】</b>" if receipt.period.late else ""
     lines = [
-        f"✅ 已登记（回执 <code>{receipt.short_id}</code>）"
-        + ("（重复消息，未重复登记）" if receipt.duplicate else ""),
+        "✅ 已登记" + ("（重复消息，未重复登记）" if receipt.duplicate else ""),
         f"指标：{escape(receipt.document_name)} 第{escape(receipt.indicator_number)}项 "
         f"{escape(trim(receipt.indicator_text, 40))}",
         f"单位：{escape(receipt.unit)}",
@@ -395,7 +396,7 @@ def _history_text(repo: ReportRepository, reporter: Reporter, number: str, docum
         late = "【逾期】" if line.late else ""
         text.append(
             f"• {line.period} 第{line.version}版 {escape(line.unit_name)} {STATUS_LABELS[line.status]}{late}"
-            f" — {escape(line.reporter_name)} {line.created_at:%m-%d %H:%M}（{line.short_id}）\n"
+            f" — {escape(line.reporter_name)} {line.created_at:%Y-%m-%d %H:%M}\n"
             f"  {escape(trim(line.text, 80))}"
         )
     return "\n".join(text)[:4000]
@@ -459,11 +460,42 @@ async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await reply(message, Markup(text))
 
 
+async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/withdraw 31 [原因]: 撤回 the unit's current report (a withdrawing version; history kept)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or message.text is None or user is None:
+        return
+    parts = message.text.split(maxsplit=1)
+    if len(parts) < 2:
+        await reply(message, "用法：/withdraw 指标编号 [原因]，例如：/withdraw 31 数据有误，重新报送")
+        return
+    services = get_services(context)
+    reporter = await _reporter(services, update)
+    done = await services.db.run(
+        with_reports(withdraw_report),
+        reporter=reporter,
+        text=parts[1],
+        message_text=message.text,
+        now=services.clock(),
+        update_id=update.update_id,
+        chat_id=message.chat_id,
+    )
+    if done is None:
+        return
+    await reply(
+        message,
+        f"已撤回 {done.indicator.label}（{done.unit_name}）{done.period.label}的报送"
+        f"（第 {done.withdrawn_version} 版），记录仍保留，本期现为未报送。"
+        f"重新报送：/report {done.indicator.number} 已完成 …",
+    )
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Register reporting handlers; the guided-flow text handler runs before questions (group -1)."""
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, flow_text), group=-1)
     app.add_handler(CommandHandler("report", report))
     app.add_handler(CommandHandler("history", show_history))
+    app.add_handler(CommandHandler("withdraw", withdraw))
     app.add_handler(CommandHandler("status", show_status))
     app.add_handler(CallbackQueryHandler(confirm, pattern=r"^r[cxq]\|"))
     app.add_handler(CallbackQueryHandler(pick_indicator, pattern=r"^rp\|"))

@@ -17,7 +17,14 @@ from knowledge.access import Action, Reporter, Target, may, require
 from knowledge.domain import ReportStatus, Role
 from knowledge.errors import Refusal
 from knowledge.profile import Profile
-from knowledge.report_line import IndicatorRef, NormalisedText, document_named, read_status
+from knowledge.report_line import (
+    IndicatorRef,
+    NormalisedText,
+    document_named,
+    match_indicator_ref,
+    match_period_at_start,
+    read_status,
+)
 from knowledge.report_line import parse_report_line as parse_line
 from knowledge.schedule import Period, report_period
 from knowledge.statuses import BASIC_STATUSES, OPTIONAL_STATUSES, STATUS_LABELS, allowed_statuses
@@ -211,6 +218,7 @@ class ReportRepository(Protocol):
     def unit_status(self, unit_id: int, period: str, document_id: str | None) -> UnitStatus: ...
     def find_unit(self, name: str) -> tuple[int, str] | None: ...
     def unassigned(self, document_id: str | None) -> list[tuple[str, str, str, str]]: ...
+    def latest_report(self, indicator_id: int, unit_id: int, period: str) -> StoredReport | None: ...
 
 
 # ------------------------------------------------------------------ rules
@@ -479,6 +487,61 @@ def guided_items(
     status = repo.unit_status(reporter.unit_id, period, document_id)
     ordered = sorted(status.lines, key=lambda line: (line.status is not None, line.role != Role.LEAD))
     return [(line.indicator_id, line.number, line.status is not None) for line in ordered]
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A withdrawing version appended: which report, which version it withdrew."""
+
+    indicator: IndicatorRecord
+    unit_name: str
+    period: Period
+    withdrawn_version: int
+    version: int
+
+
+def withdraw_report(
+    repo: ReportRepository,
+    *,
+    reporter: Reporter,
+    text: str,
+    message_text: str,
+    now: datetime,
+    update_id: int | None,
+    chat_id: int,
+) -> Withdrawal | None:
+    """/withdraw 31 [原因]: append a 撤回 version to the unit's current report (None: a redelivery).
+
+    The earlier versions stay (history is append-only); the report counts as not reported until a
+    new version arrives. A leading period (``10月 31``) picks another month.
+    """
+    view = NormalisedText(text.strip())
+    found_period = match_period_at_start(view.text, now.date())
+    start = 0
+    explicit: str | None = None
+    if found_period is not None:
+        choice, start = found_period
+        if choice.period is None:
+            raise Refusal("请写明年份，例如：/withdraw 2026年11月 31")
+        explicit = choice.period
+    found = match_indicator_ref(view.text, start)
+    if found is None:
+        raise Refusal("请写明要撤回的指标编号，例如：/withdraw 31")
+    ref, end = found
+    reason = view.original_slice(end).strip().lstrip("：:，, ").strip()
+    if not repo.claim_update(update_id, "withdraw", now):
+        return None
+    indicator = resolve_indicator(repo, reporter, ref, repo.bound_document(chat_id))
+    unit = reporting_unit(reporter, indicator)
+    period = report_period(indicator.profile, now, explicit)
+    current = repo.latest_report(indicator.id, unit.unit_id, period.period)
+    if current is None or current.status == ReportStatus.WITHDRAWN:
+        raise Refusal(f"{indicator.label} {period.label}没有可撤回的报送")
+    stored = repo.append_report(
+        NewReport(indicator.id, unit.unit_id, period.period, current.late, ReportStatus.WITHDRAWN, reason,
+                  reporter, update_id, chat_id, now, message_text)
+    )  # fmt: skip
+    return Withdrawal(indicator, unit.unit_name, period, current.version, stored.version)
 
 
 # ------------------------------------------------------------------ reading

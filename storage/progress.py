@@ -39,6 +39,7 @@ from storage.models import (
     MemberStatus,
     ProcessedUpdate,
     ProgressReport,
+    ReportStatus,
     Role,
     Unit,
 )
@@ -278,13 +279,27 @@ class SqlReports:
         unit = find_unit(self.session, name)
         return (unit.id, unit.name) if unit else None
 
+    def latest_report(self, indicator_id: int, unit_id: int, period: str) -> StoredReport | None:
+        row = self.session.execute(
+            select(ProgressReport, Unit.name)
+            .join(Unit, Unit.id == ProgressReport.unit_id)
+            .where(
+                ProgressReport.indicator_id == indicator_id,
+                ProgressReport.unit_id == unit_id,
+                ProgressReport.period == period,
+            )
+            .order_by(ProgressReport.version.desc())
+            .limit(1)
+        ).first()
+        return _stored(row[0], row[1]) if row else None
+
 
 # ------------------------------------------------------------------ status
 
 
 def latest_reports(session: Session, unit_id: int, period: str) -> dict[int, ProgressReport]:
-    """Indicator id → the unit's newest report version for the period."""
-    return {
+    """Indicator id → the unit's newest report version for the period (a withdrawn report: absent)."""
+    latest = {
         r.indicator_id: r
         for r in session.scalars(
             select(ProgressReport)
@@ -292,6 +307,7 @@ def latest_reports(session: Session, unit_id: int, period: str) -> dict[int, Pro
             .order_by(ProgressReport.version)
         )
     }
+    return {key: r for key, r in latest.items() if r.status != ReportStatus.WITHDRAWN}
 
 
 def attachment_counts(session: Session, unit_id: int, period: str) -> dict[int, int]:

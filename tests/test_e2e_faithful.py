@@ -95,3 +95,54 @@ async def test_caption_is_kept_verbatim_with_a_real_size(chat: Chat, seeded_bot:
     assert listing.text == (
         f"第12项 2026年10月 的佐证材料（1 个）：\n1. 说明.pdf（{len(PDF)} B，王五 11-02）\n   说明：情况说明（盖章版），共1页"
     )
+
+
+async def test_withdraw_adds_a_withdrawing_version(chat: Chat, seeded_bot: object, seeded_copy_url: str) -> None:
+    await setup_unit_group(chat)
+    [nothing] = await chat.say(STAFF, "/withdraw 12")
+    assert nothing.text == "濮阳生态环境局工作台账第12项 2026年10月没有可撤回的报送"
+    assert rows(seeded_copy_url, ProgressReport) == []
+    await chat.say(STAFF, "/report 12 已完成 第一稿")
+    [done] = await chat.say(STAFF, "/withdraw 第12项 数据有误，重新报送")
+    assert done.text.startswith("已撤回 濮阳生态环境局工作台账第12项（法规科）2026年10月的报送（第 1 版），记录仍保留")
+    stored = [(r.version, r.status, r.text) for r in rows(seeded_copy_url, ProgressReport)]
+    assert stored == [(1, ReportStatus.DONE, "第一稿"), (2, ReportStatus.WITHDRAWN, "数据有误，重新报送")]
+    [again] = await chat.say(STAFF, "/withdraw 12")
+    assert again.text == "濮阳生态环境局工作台账第12项 2026年10月没有可撤回的报送"
+    [status] = await chat.say(STAFF, "/status")
+    assert "⬜ 第12项" in status.text
+    [history] = await chat.say(STAFF, "/history 12")
+    assert "2026-10 第2版 法规科 已撤回 — 王五 2026-11-02 10:00" in history.text
+    assert len(rows(seeded_copy_url, ProgressReport)) == 2
+
+
+async def test_reports_cli_prints_current_reports(
+    chat: Chat, seeded_bot: object, seeded_copy_url: str, monkeypatch: object, capsys: object
+) -> None:
+    import json
+
+    from bot.cli import main
+
+    await setup_unit_group(chat)
+    await chat.say(STAFF, "/report 12 已完成，清理文件（现行有效）23件")
+    await chat.say(STAFF, "/report 12 未完成：第二稿，征求意见中")
+    await chat.send_file(STAFF, PDF, "说明.pdf", "#12 情况说明")
+    monkeypatch.setenv("TAIZHANG_DATABASE_URL", seeded_copy_url)  # type: ignore[attr-defined]
+    assert main(["reports", "--month", "2026-10", "--json"]) == 0
+    out = capsys.readouterr().out.splitlines()  # type: ignore[attr-defined]
+    [line] = [json.loads(x) for x in out]
+    assert sorted(line) == sorted(
+        ["document", "table", "number", "unit", "period", "status", "text", "version", "late", "user", "at", "evidence"]
+    )
+    assert (line["number"], line["unit"], line["status"], line["text"], line["version"]) == (
+        "12",
+        "法规科",
+        "未完成",
+        "第二稿，征求意见中",
+        2,
+    )
+    assert line["evidence"] == [
+        {"kind": "file", "name": "说明.pdf", "size": len(PDF), "caption": "情况说明", "user": "王五"}
+    ]
+    assert main(["reports", "--month", "2026-09", "--json"]) == 0
+    assert capsys.readouterr().out == ""  # type: ignore[attr-defined]

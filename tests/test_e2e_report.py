@@ -110,7 +110,7 @@ async def test_one_line_report_versions_history_and_late(
 ) -> None:
     await setup_unit_group(chat)
     [receipt] = await chat.say(STAFF, "/report 12 已完成 已将规范性文件发文数量压缩至3件")
-    assert receipt.text.startswith("✅ 已登记（回执 <code>R")
+    assert receipt.text.startswith("✅ 已登记\n") and "<code>" not in receipt.text  # no internal ids
     assert "指标：濮阳生态环境局工作台账 第12项" in receipt.text
     assert "期间：2026年10月（截止 11月03日）" in receipt.text and "逾期" not in receipt.text
     assert "完成情况：已完成：已将规范性文件发文数量压缩至3件" in receipt.text
