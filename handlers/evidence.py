@@ -1,5 +1,6 @@
 """Evidence files: a document or photo with caption ``#31 说明`` (or replying to a receipt),
-and ``/files 31`` to list and re-send them (by Telegram file id, no re-upload).
+``#31 涉密，实地核验时提供`` for evidence kept on paper, and ``/files 31`` to list and re-send
+them (by Telegram file id, no re-upload).
 
 The file is downloaded to a temp file, checked, fsynced and moved into the store, and the
 attachment row committed, all before the bot answers.
@@ -8,6 +9,7 @@ attachment row committed, all before the bot answers.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from datetime import datetime
 from html import escape
@@ -29,8 +31,10 @@ from knowledge.schedule import report_period
 from storage.anchors import anchor_of
 from storage.blobs import (
     MAX_TELEGRAM_DOWNLOAD,
+    PAPER_MIME,
     StoredBlob,
     add_attachment,
+    add_paper_entry,
     attachment_for_update,
     attachments_for,
     sanitise_name,
@@ -187,6 +191,72 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await reply(message, Markup(text))
 
 
+_PAPER_WORDS_RE = re.compile(r"涉密|纸质|实地核验")
+
+
+def _record_paper(
+    session: Session,
+    *,
+    reporter: Reporter,
+    ref: IndicatorRef,
+    note: str,
+    document_id: str | None,
+    update_id: int,
+    now: datetime,
+) -> tuple[str, str] | None:
+    """A paper-evidence entry for the indicator and the current period; (number, period label)."""
+    indicator_id, unit_id = _target(session, reporter, ref, None, document_id)
+    indicator = session.get(Indicator, indicator_id)
+    unit = session.get(Unit, unit_id)
+    assert indicator is not None and unit is not None
+    period = period_for(indicator.document, now)
+    if not claim_update(session, update_id, "paper", now):
+        return None
+    add_paper_entry(
+        session,
+        indicator=indicator,
+        unit=unit,
+        period=period.period,
+        note=note,
+        uploader_id=reporter.telegram_user_id,
+        uploader_name=reporter.name,
+        update_id=update_id,
+        now=now,
+    )
+    return indicator.number, period.label
+
+
+async def paper_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``#31 涉密，实地核验时提供``: the evidence is kept on paper; recorded instead of a file."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or not message.text:
+        return
+    found = parse_caption(message.text)
+    if found is None or not _PAPER_WORDS_RE.search(found[1]):
+        return
+    ref, note = found
+    services = get_services(context)
+    reporter = await reporter_of(services, user)
+    document_id = await services.db.run(bound_document, message.chat_id)
+    done = await services.db.run(
+        _record_paper,
+        reporter=reporter,
+        ref=ref,
+        note=note,
+        document_id=document_id,
+        update_id=update.update_id,
+        now=services.clock(),
+    )
+    if done is None:
+        return
+    number, period_label = done
+    await reply(
+        message,
+        f"📄 已登记纸质材料：第{number}项　期间：{period_label}\n说明：{note}\n"
+        f"实地核验时请提供原件。查看：/files {number}",
+    )
+
+
 def _list_files(
     session: Session, reporter: Reporter, number: IndicatorRef, document_id: str | None, now: datetime
 ) -> tuple[str, list[tuple[int, str]]]:
@@ -199,11 +269,13 @@ def _list_files(
         return f"第{indicator.number}项 {period.label} 还没有佐证材料。", []
     lines = [f"第{indicator.number}项 {period.label} 的佐证材料（{len(files)} 个）："]
     for position, row in enumerate(files, 1):
+        size = "纸质，实地核验时提供" if row.mime == PAPER_MIME else human_size(row.size)
         lines.append(
-            f"{position}. {row.original_name}（{human_size(row.size)}，{row.uploader_name} {row.created_at:%m-%d}）"
+            f"{position}. {row.original_name}（{size}，{row.uploader_name} {row.created_at:%m-%d}）"
             + (f"\n   说明：{row.caption}" if row.caption else "")
         )
-    return "\n".join(lines), [(row.id, f"重发 {position}") for position, row in enumerate(files, 1)]
+    buttons = [(row.id, f"重发 {position}") for position, row in enumerate(files, 1) if row.mime != PAPER_MIME]
+    return "\n".join(lines), buttons
 
 
 async def list_files(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -276,5 +348,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     """Register evidence handlers (files captioned /import belong to the tables module, earlier)."""
     app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, receive_file))
     app.add_handler(CommandHandler("files", list_files))
+    paper_text = filters.Regex(r"(?s)^\s*[#＃].*(?:涉密|纸质|实地核验)")
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & paper_text, paper_evidence))
     app.add_handler(CallbackQueryHandler(resend, pattern=r"^fs\|"))
     app.add_handler(CallbackQueryHandler(upload_hint, pattern=r"^ru\|"))

@@ -193,6 +193,43 @@ def attachment_for_update(session: Session, update_id: int, *, bot_id: int = 0) 
     )
 
 
+PAPER_MIME = "application/x-paper-evidence"  # an entry for evidence kept on paper (涉密, 实地核验)
+PAPER_NAME = "纸质材料（实地核验时提供）"
+
+
+def add_paper_entry(
+    session: Session,
+    *,
+    indicator: Indicator,
+    unit: Unit,
+    period: str,
+    note: str,
+    uploader_id: int,
+    uploader_name: str,
+    update_id: int | None,
+    now: datetime,
+) -> Attachment:
+    """Record that an indicator's evidence for a period is kept on paper (no file)."""
+    row = Attachment(
+        indicator_id=indicator.id,
+        unit_id=unit.id,
+        period=period,
+        sha256="",
+        size=0,
+        mime=PAPER_MIME,
+        original_name=PAPER_NAME,
+        stored_path="",
+        caption=note[:500],
+        uploader_telegram_id=uploader_id,
+        uploader_name=uploader_name,
+        source_update_id=update_id,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 def attachments_for(
     session: Session, indicator_id: int, period: str, unit_ids: list[int] | None = None
 ) -> list[Attachment]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.ledger import folder_name
 from knowledge.records import EvidenceFile, LedgerRow, UnitLedger
+from storage.blobs import PAPER_MIME
 from storage.models import (
     Assignment,
     Attachment,
@@ -135,6 +136,7 @@ def evidence(
             attachment.uploader_name,
             attachment.created_at,
             attachment.caption,
+            "纸质" if attachment.mime == PAPER_MIME else "电子",
         )
         for attachment, indicator, unit, short in session.execute(query).all()
     ]

@@ -12,9 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.domain import ReportStatus
+from storage.blobs import PAPER_MIME
 from storage.models import Attachment, Document, Indicator, ProgressReport, Unit
-
-PAPER_MIME = "application/x-paper-evidence"  # an entry for evidence kept on paper (涉密, 实地核验)
 
 
 @dataclass(frozen=True)

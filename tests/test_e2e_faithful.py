@@ -146,3 +146,36 @@ async def test_reports_cli_prints_current_reports(
     ]
     assert main(["reports", "--month", "2026-09", "--json"]) == 0
     assert capsys.readouterr().out == ""  # type: ignore[attr-defined]
+
+
+async def test_paper_evidence_is_recorded_listed_and_in_the_manifest(
+    chat: Chat, seeded_bot: object, seeded_copy_url: str, sandbox: BotApiSandbox
+) -> None:
+    import zipfile
+
+    await setup_unit_group(chat)
+    [saved] = await chat.say(STAFF, "#12 涉密，实地核验时提供（共3册）")
+    assert saved.text == (
+        "📄 已登记纸质材料：第12项　期间：2026年10月\n说明：涉密，实地核验时提供（共3册）\n实地核验时请提供原件。查看：/files 12"
+    )
+    [row] = rows(seeded_copy_url, Attachment)
+    assert (row.original_name, row.size, row.stored_path, row.caption) == (
+        "纸质材料（实地核验时提供）",
+        0,
+        "",
+        "涉密，实地核验时提供（共3册）",
+    )
+    [listing] = await chat.say(STAFF, "/files 12")
+    assert listing.text == (
+        "第12项 2026年10月 的佐证材料（1 个）：\n1. 纸质材料（实地核验时提供）（纸质，实地核验时提供，王五 11-02）\n"
+        "   说明：涉密，实地核验时提供（共3册）"
+    )
+    assert not listing.buttons
+    admin = BotApiSandbox.user(1001, "张三")
+    sandbox.send_text(sandbox.private_chat(admin), admin, "/bundle 10月")
+    [zipped] = await asyncio.to_thread(sandbox.wait_for_messages, admin["id"], 1)
+    with zipfile.ZipFile(io.BytesIO(sandbox.files[zipped.file_id].content)) as archive:
+        sheet = load_workbook(io.BytesIO(archive.read("清单.xlsx")))["清单"]
+    [entry] = [[c.value for c in r] for r in sheet.iter_rows(min_row=2)]
+    assert entry[3:6] == ["纸质", "纸质材料（实地核验时提供）", "涉密，实地核验时提供（共3册）"]
+    assert entry[10] == "纸质材料，实地核验时提供"
