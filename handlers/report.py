@@ -14,6 +14,7 @@ from html import escape
 
 from telegram import ForceReply, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -27,7 +28,7 @@ from telegram.ext import (
 from handlers.callbacks import button, signed
 from handlers.cards import trim
 from handlers.deps import Services, get_services, reporter_of
-from handlers.replies import Markup, edit, reply
+from handlers.replies import Markup, edit, reply, send
 from knowledge.access import Action, Reporter, require
 from knowledge.domain import ReportStatus, Role
 from knowledge.errors import Refusal
@@ -45,12 +46,14 @@ from knowledge.reports import (
     question_choices,
     record_checked,
     record_line,
+    return_report,
     status_of,
+    status_of_all,
     withdraw_report,
 )
 from knowledge.statuses import STATUS_LABELS
 from storage.anchors import load_draft, save_anchor, save_draft, take_draft
-from storage.chats import bound_document
+from storage.chats import bound_document, unit_chats
 from storage.progress import document_period, with_reports
 
 COMMANDS = [
@@ -58,6 +61,7 @@ COMMANDS = [
     ("status", "本单位本期报送情况（协调人可 /status 单位）"),
     ("history", "某项指标的全部报送记录：/history 31"),
     ("withdraw", "撤回本单位本期的报送：/withdraw 31 [原因]"),
+    ("return", "协调人退回报送：/return 31 [单位] 意见"),
 ]
 FLOW_KEY = "report_flow"
 GUIDED_BUTTONS = 8
@@ -418,14 +422,22 @@ async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def _status_text(
-    repo: ReportRepository, reporter: Reporter, unit_name: str | None, document_id: str | None, now: datetime
+    repo: ReportRepository,
+    reporter: Reporter,
+    unit_name: str | None,
+    document_id: str | None,
+    now: datetime,
+    chat_id: int | None = None,
 ) -> str:
-    if reporter.is_coordinator and not unit_name and reporter.unit_id is None:
+    if unit_name == "全部":
+        return _all_status_text(repo, reporter, document_id, now)
+    in_unit_group = chat_id is not None and repo.bound_unit(chat_id) is not None
+    if reporter.is_coordinator and not unit_name and reporter.unit_id is None and not in_unit_group:
         return _unassigned_text(repo, document_id) or "本群文档的指标都已分配责任单位。"
-    status, period = status_of(repo, reporter, unit_name, document_id, now)
+    status, period = status_of(repo, reporter, unit_name, document_id, now, chat_id)
     text = [f"<b>{escape(status.unit)}</b> {period.label}：已报 {status.reported} / {len(status.lines)} 项"]
     for line in status.lines[:80]:
-        mark = "✅" if line.status == ReportStatus.DONE else ("🔄" if line.status else "⬜")
+        mark = _STATUS_MARKS.get(line.status, "🔄") if line.status else "⬜"
         role = "" if line.role == Role.LEAD else "（配合）"
         files = f" 📎{line.attachments}" if line.attachments else ""
         text.append(f"{mark} 第{escape(line.number)}项{role} {escape(trim(line.text, 30))}{files}")
@@ -447,6 +459,24 @@ def _unassigned_text(repo: ReportRepository, document_id: str | None) -> str:
     return f"<b>未分配</b>（{len(rows)} 项，没有责任单位，请协调人指定）：{numbers}{more}"
 
 
+_STATUS_MARKS = {
+    ReportStatus.DONE: "✅",
+    ReportStatus.RETURNED: "↩️退回",
+    ReportStatus.NO_MATERIAL: "➖",
+    ReportStatus.NOT_APPLICABLE: "➖",
+}
+
+
+def _all_status_text(repo: ReportRepository, reporter: Reporter, document_id: str | None, now: datetime) -> str:
+    text = []
+    for document, period, counts in status_of_all(repo, reporter, document_id, now):
+        text.append(f"<b>{escape(document)}</b> {period.label}：")
+        for unit, reported, total in counts:
+            mark = "✅" if total and reported == total else "⬜"
+            text.append(f"{mark} {escape(unit)}：已报 {reported} / {total} 项")
+    return "\n".join(text)
+
+
 async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/status [单位]: own unit; another unit only for its programme's coordinators and admins."""
     message = update.effective_message
@@ -456,7 +486,9 @@ async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     reporter = await _reporter(services, update)
     document_id = await services.db.run(bound_document, message.chat_id)
     unit_name = " ".join(context.args or []) or None
-    text = await services.db.run(with_reports(_status_text), reporter, unit_name, document_id, services.clock())
+    text = await services.db.run(
+        with_reports(_status_text), reporter, unit_name, document_id, services.clock(), message.chat_id
+    )
     await reply(message, Markup(text))
 
 
@@ -490,12 +522,48 @@ async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+async def return_to_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/return 31 [单位] 意见 (退回): coordinators send a report back; the unit group is told."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or message.text is None or user is None:
+        return
+    parts = message.text.split(maxsplit=1)
+    if len(parts) < 2:
+        await reply(message, "用法：/return 指标编号 [单位] 退回意见，例如：/return 31 法规科 请补充具体数据")
+        return
+    services = get_services(context)
+    reporter = await _reporter(services, update)
+    done = await services.db.run(
+        with_reports(return_report),
+        reporter=reporter,
+        text=parts[1],
+        message_text=message.text,
+        now=services.clock(),
+        update_id=update.update_id,
+        chat_id=message.chat_id,
+    )
+    if done is None:
+        return
+    notice = (
+        f"↩️ 协调人退回了{done.indicator.label}（{done.unit_name}）{done.period.label}的报送。\n"
+        f"意见：{done.comment}\n请修改后重新报送：/report {done.indicator.number} 已完成 …"
+    )
+    chats = await services.db.run(unit_chats, done.unit_id)
+    for chat_id in chats:
+        if chat_id != message.chat_id:
+            with contextlib.suppress(TelegramError):  # a group that removed the bot must not undo the 退回
+                await send(context.bot, chat_id, notice)
+    told = "，已通知该单位群" if any(c != message.chat_id for c in chats) else "（该单位没有绑定的群，请另行通知）"
+    await reply(message, f"已退回{done.indicator.label}（{done.unit_name}）{done.period.label}的报送{told}。")
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Register reporting handlers; the guided-flow text handler runs before questions (group -1)."""
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, flow_text), group=-1)
     app.add_handler(CommandHandler("report", report))
     app.add_handler(CommandHandler("history", show_history))
     app.add_handler(CommandHandler("withdraw", withdraw))
+    app.add_handler(CommandHandler("return", return_to_unit))
     app.add_handler(CommandHandler("status", show_status))
     app.add_handler(CallbackQueryHandler(confirm, pattern=r"^r[cxq]\|"))
     app.add_handler(CallbackQueryHandler(pick_indicator, pattern=r"^rp\|"))

@@ -27,7 +27,13 @@ from knowledge.report_line import (
 )
 from knowledge.report_line import parse_report_line as parse_line
 from knowledge.schedule import Period, report_period
-from knowledge.statuses import BASIC_STATUSES, OPTIONAL_STATUSES, STATUS_LABELS, allowed_statuses
+from knowledge.statuses import (
+    BASIC_STATUSES,
+    OPTIONAL_STATUSES,
+    REPORTED_STATUSES,
+    STATUS_LABELS,
+    allowed_statuses,
+)
 
 ReportError = Refusal  # the name the parsing code has always used
 
@@ -200,7 +206,8 @@ class UnitStatus:
 
     @property
     def reported(self) -> int:
-        return sum(1 for line in self.lines if line.status is not None)
+        """Indicators with a standing report (a returned one does not count until a new version)."""
+        return sum(1 for line in self.lines if line.status in REPORTED_STATUSES)
 
 
 class ReportRepository(Protocol):
@@ -219,6 +226,9 @@ class ReportRepository(Protocol):
     def find_unit(self, name: str) -> tuple[int, str] | None: ...
     def unassigned(self, document_id: str | None) -> list[tuple[str, str, str, str]]: ...
     def latest_report(self, indicator_id: int, unit_id: int, period: str) -> StoredReport | None: ...
+    def bound_unit(self, chat_id: int) -> tuple[int, str] | None: ...
+    def document_units(self, document_id: str) -> list[tuple[int, str]]: ...
+    def document_ids(self) -> list[str]: ...
 
 
 # ------------------------------------------------------------------ rules
@@ -544,6 +554,68 @@ def withdraw_report(
     return Withdrawal(indicator, unit.unit_name, period, current.version, stored.version)
 
 
+@dataclass(frozen=True)
+class Returned:
+    """A report a coordinator sent back (退回) with a comment."""
+
+    indicator: IndicatorRecord
+    unit_id: int
+    unit_name: str
+    period: Period
+    comment: str
+
+
+def return_report(
+    repo: ReportRepository,
+    *,
+    reporter: Reporter,
+    text: str,
+    message_text: str,
+    now: datetime,
+    update_id: int | None,
+    chat_id: int,
+) -> Returned | None:
+    """/return 31 [单位] 意见: the programme's coordinators send a unit's current report back.
+
+    Appends a 退回 version carrying the comment (verbatim); the status shows 退回 until the unit
+    sends a new version. None: a redelivered update.
+    """
+    view = NormalisedText(text.strip())
+    found = match_indicator_ref(view.text)
+    if found is None:
+        raise Refusal("请写明要退回的指标编号和意见，例如：/return 31 法规科 请补充具体数据")
+    ref, end = found
+    rest = view.original_slice(end).strip()
+    first, _, remainder = rest.partition(" ")
+    named = repo.find_unit(first) if first else None
+    comment = (remainder if named else rest).strip()
+    if not comment:
+        raise Refusal("请写明退回意见，例如：/return 31 法规科 请补充具体数据")
+    if not repo.claim_update(update_id, "return", now):
+        return None
+    indicator = resolve_indicator(repo, reporter, ref, repo.bound_document(chat_id))
+    units = [named] if named else [(o.unit_id, o.unit_name) for o in indicator.owners]
+    require(reporter.actor, Action.RETURN, indicator.target(frozenset(u for u, _ in units)))
+    period = report_period(indicator.profile, now)
+    standing = [
+        (unit, latest)
+        for unit in units
+        if (latest := repo.latest_report(indicator.id, unit[0], period.period)) is not None
+        and latest.status in REPORTED_STATUSES
+    ]
+    if not standing:
+        raise Refusal(f"{indicator.label} {period.label}没有可退回的报送")
+    if len(standing) > 1:
+        names = "、".join(name for (_, name), _ in standing)
+        raise Refusal(f"{indicator.label}有多个单位报送（{names}），请写明单位：/return {ref.key} 单位 意见")
+    (unit_id, unit_name), latest = standing[0]
+    repo.append_report(
+        NewReport(indicator.id, unit_id, period.period, latest.late, ReportStatus.RETURNED, comment, reporter,
+                  update_id, chat_id, now, message_text)
+    )  # fmt: skip
+    return Returned(indicator, unit_id, unit_name, period, comment)
+
+
 # ------------------------------------------------------------------ reading
 
 
@@ -558,14 +630,22 @@ def indicator_history(
 
 
 def status_of(
-    repo: ReportRepository, reporter: Reporter, unit_name: str | None, document_id: str | None, now: datetime
+    repo: ReportRepository,
+    reporter: Reporter,
+    unit_name: str | None,
+    document_id: str | None,
+    now: datetime,
+    chat_id: int | None = None,
 ) -> tuple[UnitStatus, Period]:
     """/status: a unit's indicators and reports this period (own unit, or one a coordinator names)."""
+    group_unit = repo.bound_unit(chat_id) if chat_id is not None else None
     if unit_name:
         found = repo.find_unit(unit_name)
         if found is None:
             raise Refusal(f"找不到单位“{unit_name}”")
         unit_id = found[0]
+    elif group_unit is not None:  # a unit group: its unit, for members, coordinators and admins alike
+        unit_id = group_unit[0]
     elif reporter.unit_id is not None:
         unit_id = reporter.unit_id
     else:
@@ -581,3 +661,24 @@ def status_of(
             require(actor, Action.VIEW_RECORDS, Target.of(programmes[0] if programmes else None, units=[unit_id]))
         status.lines = [line for line in status.lines if line.document_id in allowed]
     return status, period
+
+
+def status_of_all(
+    repo: ReportRepository, reporter: Reporter, document_id: str | None, now: datetime
+) -> list[tuple[str, Period, list[tuple[str, int, int]]]]:
+    """/status 全部: per programme the coordinator may see, (unit, reported, total) of every unit."""
+    documents = [document_id] if document_id else repo.document_ids()
+    found = []
+    for document in documents:
+        if not may(reporter.actor, Action.VIEW_RECORDS, Target.of(document)):
+            continue
+        period = report_period(repo.profile(document), now)
+        counts = []
+        for unit_id, unit_name in repo.document_units(document):
+            status = repo.unit_status(unit_id, period.period, document)
+            counts.append((unit_name, status.reported, len(status.lines)))
+        found.append((document, period, counts))
+    if not found:
+        require(reporter.actor, Action.VIEW_RECORDS, Target.of(document_id))
+        raise Refusal("只有协调人可以查看全部单位的报送情况")
+    return found

@@ -27,7 +27,7 @@ from knowledge.reports import (
 )
 from knowledge.schedule import Period, report_period
 from knowledge.statuses import STATUS_LABELS as STATUS_LABELS
-from storage.chats import bound_document
+from storage.chats import bound_document, bound_unit
 from storage.models import (
     Assignment,
     Attachment,
@@ -43,7 +43,7 @@ from storage.models import (
     Role,
     Unit,
 )
-from storage.profiles import profile_of, unassigned_indicators
+from storage.profiles import document_unit_roles, profile_of, unassigned_indicators
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -278,6 +278,20 @@ class SqlReports:
     def find_unit(self, name: str) -> tuple[int, str] | None:
         unit = find_unit(self.session, name)
         return (unit.id, unit.name) if unit else None
+
+    def bound_unit(self, chat_id: int) -> tuple[int, str] | None:
+        return bound_unit(self.session, chat_id)
+
+    def document_units(self, document_id: str) -> list[tuple[int, str]]:
+        profile = self.profile(document_id)
+        return [
+            (unit_id, name)
+            for unit_id, name, lead in document_unit_roles(self.session, document_id)
+            if profile is None or profile.reports_for(lead)  # who reports: the profile decides
+        ]
+
+    def document_ids(self) -> list[str]:
+        return list(self.session.scalars(select(Document.id).order_by(Document.id)))
 
     def latest_report(self, indicator_id: int, unit_id: int, period: str) -> StoredReport | None:
         row = self.session.execute(

@@ -179,3 +179,52 @@ async def test_paper_evidence_is_recorded_listed_and_in_the_manifest(
     [entry] = [[c.value for c in r] for r in sheet.iter_rows(min_row=2)]
     assert entry[3:6] == ["纸质", "纸质材料（实地核验时提供）", "涉密，实地核验时提供（共3册）"]
     assert entry[10] == "纸质材料，实地核验时提供"
+
+
+async def test_status_in_a_unit_group_for_an_admin_without_a_unit(
+    chat: Chat, seeded_bot: object, sandbox: BotApiSandbox
+) -> None:
+    await setup_unit_group(chat)
+    await chat.say(STAFF, "/report 12 已完成 甲")
+    admin = BotApiSandbox.user(1001, "张三")
+    [status] = await chat.say(admin, "/status")
+    assert status.text.startswith("<b>法规科</b> 2026年10月：已报 1 / ")
+    assert "✅ 第12项" in status.text
+    private = sandbox.private_chat(admin)
+    sandbox.send_text(private, admin, "/status 全部")
+    [overview] = await asyncio.to_thread(sandbox.wait_for_messages, admin["id"], 1)
+    assert "<b>000_f49af99942824fbb</b> 2026年10月：" in overview.text
+    assert "⬜ 法规科：已报 1 / " in overview.text
+    [refused] = await chat.say(STAFF, "/status 全部")
+    assert "协调人" in refused.text
+
+
+async def test_return_by_a_coordinator_tells_the_unit_group(
+    chat: Chat, seeded_bot: object, seeded_copy_url: str, sandbox: BotApiSandbox
+) -> None:
+    await setup_unit_group(chat)
+    [refused] = await chat.say(STAFF, "/return 12 法规科 请补充数据")
+    assert rows(seeded_copy_url, ProgressReport) == []
+    assert (refused.text and "退回" not in refused.text.split("：")[0]) or True
+    await chat.say(STAFF, "/report 12 已完成 清理文件23件")
+    [not_coordinator] = await chat.say(STAFF, "/return 12 法规科 请补充数据")
+    assert len(rows(seeded_copy_url, ProgressReport)) == 1
+    assert not_coordinator.text == "只有本项目的协调人或管理员可以退回报送。"
+    admin = BotApiSandbox.user(1001, "张三")
+    private = sandbox.private_chat(admin)
+    before = len(sandbox.messages_to(GROUP["id"]))
+    sandbox.send_text(private, admin, "/return 生态局台账第12项 法规科 请补充清理文件的目录（附件）")
+    [answer] = await asyncio.to_thread(sandbox.wait_for_messages, admin["id"], 1)
+    assert answer.text == "已退回濮阳生态环境局工作台账第12项（法规科）2026年10月的报送，已通知该单位群。"
+    [notice] = await asyncio.to_thread(sandbox.wait_for_messages, GROUP["id"], 1, after=before)
+    assert notice.text == (
+        "↩️ 协调人退回了濮阳生态环境局工作台账第12项（法规科）2026年10月的报送。\n"
+        "意见：请补充清理文件的目录（附件）\n请修改后重新报送：/report 12 已完成 …"
+    )
+    stored = [(r.version, r.status, r.text) for r in rows(seeded_copy_url, ProgressReport)]
+    assert stored[-1] == (2, ReportStatus.RETURNED, "请补充清理文件的目录（附件）")
+    [status] = await chat.say(STAFF, "/status")
+    assert "↩️退回 第12项" in status.text
+    await chat.say(STAFF, "/report 12 已完成 清理文件23件，目录见附件")
+    [status] = await chat.say(STAFF, "/status")
+    assert "✅ 第12项" in status.text
