@@ -32,7 +32,7 @@ from handlers.replies import Markup, edit, reply, send
 from knowledge.access import Action, Reporter, require
 from knowledge.domain import ReportStatus, Role
 from knowledge.errors import Refusal
-from knowledge.report_line import parse_indicator_ref
+from knowledge.report_line import parse_indicator_ref, parse_same_as_last_month
 from knowledge.reports import (
     PendingReport,
     Receipt,
@@ -47,6 +47,7 @@ from knowledge.reports import (
     record_checked,
     record_line,
     return_report,
+    same_as_last_month,
     status_of,
     status_of_all,
     withdraw_report,
@@ -123,6 +124,18 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = get_services(context)
     now = services.clock()
     user = update.effective_user
+    same = parse_same_as_last_month(lines[0]) if len(lines) == 1 else None
+    if same is not None:  # 同上月: last month's text again, shown before it is saved
+        reporter = await _reporter(services, update)
+        document_id = await services.db.run(bound_document, message.chat_id)
+        item = await services.db.run(with_reports(same_as_last_month), reporter, same, document_id, now)
+        token = _save_draft(context, Draft(user.id, message.chat_id, [item]))
+        await reply(
+            message,
+            f"与上月相同，将登记：{item.label}\n{STATUS_LABELS[item.status]}：{trim(item.details, 300)}\n请确认：",
+            reply_markup=_confirm_buttons(context, message, token),
+        )
+        return
     if len(lines) == 1:  # the common case: one database round trip
         draft = parse_report_line(lines[0], now.date(), message_text=message.text)
         if draft.needs_question:

@@ -478,6 +478,18 @@ def _finish(
     )
 
 
+_SAME_AS_LAST_MONTH_RE = re.compile(r"\s*(?:同上月|与上月相同|和上月一样|同上个月)\s*[。.!！]?\s*")
+
+
+def parse_same_as_last_month(text: str) -> IndicatorRef | None:
+    """``31 同上月`` / ``31 与上月相同`` → the indicator whose last-month report is repeated."""
+    normal = unicodedata.normalize("NFKC", text or "")
+    found = match_indicator_ref(normal)
+    if found is None or not _SAME_AS_LAST_MONTH_RE.fullmatch(normal, found[1]):
+        return None
+    return found[0]
+
+
 # ------------------------------------------------------------------ captions and sizes
 
 _CAPTION_HEAD_RE = re.compile(r"\s*#\s*")

@@ -23,6 +23,7 @@ from knowledge.report_line import (
     document_named,
     match_indicator_ref,
     match_period_at_start,
+    month_offset,
     read_status,
 )
 from knowledge.report_line import parse_report_line as parse_line
@@ -552,6 +553,28 @@ def withdraw_report(
                   reporter, update_id, chat_id, now, message_text)
     )  # fmt: skip
     return Withdrawal(indicator, unit.unit_name, period, current.version, stored.version)
+
+
+def same_as_last_month(
+    repo: ReportRepository, reporter: Reporter, ref: IndicatorRef, document_id: str | None, now: datetime
+) -> PendingReport:
+    """``/report 31 同上月``: last month's status and text (verbatim) for this period, to confirm."""
+    indicator = resolve_indicator(repo, reporter, ref, document_id)
+    unit = reporting_unit(reporter, indicator)
+    period = report_period(indicator.profile, now)
+    previous = month_offset(period.period, -1)
+    last = repo.latest_report(indicator.id, unit.unit_id, previous)
+    if last is None or last.status not in REPORTED_STATUSES:
+        label = f"{previous[:4]}年{int(previous[5:])}月"
+        raise Refusal(f"{indicator.label}上月（{label}）没有报送，不能“同上月”，请直接写：/report {ref.key} 已完成 …")
+    return PendingReport(
+        indicator.id,
+        last.status,
+        last.text,
+        None,
+        f"第{indicator.number}项（{unit.unit_name}）{period.label}",
+        f"同上月（{previous}）：{last.text}",
+    )
 
 
 @dataclass(frozen=True)

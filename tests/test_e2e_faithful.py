@@ -228,3 +228,30 @@ async def test_return_by_a_coordinator_tells_the_unit_group(
     await chat.say(STAFF, "/report 12 已完成 清理文件23件，目录见附件")
     [status] = await chat.say(STAFF, "/status")
     assert "✅ 第12项" in status.text
+
+
+async def test_same_as_last_month_is_previewed_then_stored(
+    chat: Chat, seeded_bot: object, seeded_copy_url: str, clock: object
+) -> None:
+    from datetime import datetime
+
+    from tests.conftest import SHANGHAI
+
+    await setup_unit_group(chat)
+    [nothing] = await chat.say(STAFF, "/report 12 同上月")
+    assert (
+        nothing.text
+        == "濮阳生态环境局工作台账第12项上月（2026年9月）没有报送，不能“同上月”，请直接写：/report 12 已完成 …"
+    )
+    clock.now = datetime(2026, 10, 2, 9, 0, tzinfo=SHANGHAI)  # type: ignore[attr-defined]
+    await chat.say(STAFF, "/report 12 已完成，严控发文（本月0件）")
+    clock.now = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)  # type: ignore[attr-defined]
+    [preview] = await chat.say(STAFF, "/report 第12项 与上月相同")
+    assert preview.text == "与上月相同，将登记：第12项（法规科）2026年10月\n已完成：严控发文（本月0件）\n请确认："
+    assert len(rows(seeded_copy_url, ProgressReport)) == 1
+    await chat.press(STAFF, preview, 0)
+    stored = [(r.period, r.status, r.text) for r in rows(seeded_copy_url, ProgressReport)]
+    assert stored == [
+        ("2026-09", ReportStatus.DONE, "严控发文（本月0件）"),
+        ("2026-10", ReportStatus.DONE, "严控发文（本月0件）"),
+    ]
