@@ -25,13 +25,13 @@ from handlers.replies import Markup, captioned, reply
 from handlers.report import FLOW_KEY
 from knowledge.access import Action, Reporter, Target, require
 from knowledge.errors import Refusal
+from knowledge.evidence_items import PAPER_MIME
 from knowledge.report_line import IndicatorRef, human_size, parse_caption, parse_indicator_ref
 from knowledge.reports import reporting_unit, resolve_indicator, visible_units
 from knowledge.schedule import report_period
 from storage.anchors import anchor_of
 from storage.blobs import (
     MAX_TELEGRAM_DOWNLOAD,
-    PAPER_MIME,
     StoredBlob,
     add_attachment,
     add_paper_entry,

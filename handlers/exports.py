@@ -25,8 +25,8 @@ from storage.ledger_data import ledger_data
 from storage.objects import materialize
 
 COMMANDS = [
-    ("export", "导出工作台账 xlsx：/export [2026-10] [单位]"),
-    ("bundle", "打包佐证材料 zip：/bundle [2026-10] [指标编号]"),
+    ("export", "导出工作台账 xlsx：/export [10月|2026-10|上月] [单位]"),
+    ("bundle", "打包佐证材料 zip：/bundle [10月|2026-10|上月] [指标编号]"),
 ]
 UPLOAD_LIMIT = 50 * 1024 * 1024  # Telegram bots may upload at most 50 MB
 

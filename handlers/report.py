@@ -59,7 +59,7 @@ from storage.progress import document_period, with_reports
 
 COMMANDS = [
     ("report", "报进度：/report 31 已完成 具体情况（可多行；单独 /report 逐项填报）"),
-    ("status", "本单位本期报送情况（协调人可 /status 单位）"),
+    ("status", "本单位本期报送情况（协调人可 /status 单位、/status 全部）"),
     ("history", "某项指标的全部报送记录：/history 31"),
     ("withdraw", "撤回本单位本期的报送：/withdraw 31 [原因]"),
     ("return", "协调人退回报送：/return 31 [单位] 意见"),
@@ -79,7 +79,7 @@ class Draft:
 
 def receipt_text(receipt: Receipt) -> str:
     """The receipt message (HTML)."""
-    late = " <b>【逾期】</b>" if receipt.period.late else ""
+    late = " <b>【逾期】</b>" if receipt.period.late else "（按时）"
     lines = [
         "✅ 已登记" + ("（重复消息，未重复登记）" if receipt.duplicate else ""),
         f"指标：{escape(receipt.document_name)} 第{escape(receipt.indicator_number)}项 "
@@ -88,6 +88,14 @@ def receipt_text(receipt: Receipt) -> str:
         f"期间：{receipt.period.label}（截止 {receipt.period.deadline:%m月%d日}）{late}",
         f"完成情况：{STATUS_LABELS[receipt.status]}：{escape(trim(receipt.details, 300))}",
     ]
+    if receipt.materials_total:
+        if receipt.missing:
+            missing = "；".join(trim(item, 40) for item in receipt.missing[:5])
+            lines.append(
+                f"上报资料：共 {receipt.materials_total} 项，还缺 {len(receipt.missing)} 项：{escape(missing)}"
+            )
+        else:
+            lines.append(f"上报资料：共 {receipt.materials_total} 项，均已有材料")
     if receipt.version > 1:
         lines.append(f"这是第 {receipt.version} 版，之前的版本仍保留（/history {escape(receipt.indicator_number)}）")
     lines.append("如有佐证材料，请回复本消息发送文件。")

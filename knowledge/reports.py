@@ -16,6 +16,7 @@ from typing import Protocol
 from knowledge.access import Action, Reporter, Target, may, require
 from knowledge.domain import ReportStatus, Role
 from knowledge.errors import Refusal
+from knowledge.evidence_items import EvidenceNote, missing_items
 from knowledge.profile import Profile
 from knowledge.report_line import (
     IndicatorRef,
@@ -111,6 +112,7 @@ class IndicatorRecord:
     table_name: str = ""
     document_issuer: str = ""
     document_kind: str = ""
+    materials: str = ""  # 上报资料/填报材料 as the document states it
 
     @property
     def label(self) -> str:
@@ -181,6 +183,8 @@ class Receipt:
     version: int
     details: str
     duplicate: bool = False
+    materials_total: int = 0  # items the 上报资料 asks for
+    missing: tuple[str, ...] = ()  # those no file or paper entry covers yet
 
 
 @dataclass
@@ -230,6 +234,7 @@ class ReportRepository(Protocol):
     def bound_unit(self, chat_id: int) -> tuple[int, str] | None: ...
     def document_units(self, document_id: str) -> list[tuple[int, str]]: ...
     def document_ids(self) -> list[str]: ...
+    def evidence_notes(self, indicator_id: int, unit_id: int, period: str) -> list[EvidenceNote]: ...
 
 
 # ------------------------------------------------------------------ rules
@@ -312,8 +317,15 @@ class PendingReport:
     message_text: str = ""
 
 
-def _receipt(indicator: IndicatorRecord, stored: StoredReport, *, duplicate: bool = False) -> Receipt:
+def _receipt(
+    indicator: IndicatorRecord,
+    stored: StoredReport,
+    *,
+    duplicate: bool = False,
+    evidence: list[EvidenceNote] | None = None,
+) -> Receipt:
     period = report_period(indicator.profile, stored.created_at, stored.period)
+    total, missing = missing_items(indicator.materials, evidence or [])
     return Receipt(
         stored.short_id,
         indicator.number,
@@ -325,6 +337,8 @@ def _receipt(indicator: IndicatorRecord, stored: StoredReport, *, duplicate: boo
         stored.version,
         stored.text,
         duplicate,
+        total,
+        tuple(missing),
     )
 
 
@@ -349,7 +363,7 @@ def store_report(
         NewReport(indicator.id, unit.unit_id, period.period, period.late, status, details, reporter, update_id,
                   chat_id, now, message_text or details)
     )  # fmt: skip
-    return _receipt(indicator, stored)
+    return _receipt(indicator, stored, evidence=repo.evidence_notes(indicator.id, unit.unit_id, period.period))
 
 
 def receipts_for_update(repo: ReportRepository, update_id: int) -> list[Receipt]:

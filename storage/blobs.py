@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.evidence_items import PAPER_MIME, PAPER_NAME
 from knowledge.filetypes import ALLOWED_TYPES, MIMES, check_complete, identify, unsupported
 from storage.models import Attachment, Indicator, Unit
 from storage.objects import LocalObjects, ObjectStore, blob_key
@@ -191,10 +192,6 @@ def attachment_for_update(session: Session, update_id: int, *, bot_id: int = 0) 
         .order_by(Attachment.id.desc())
         .limit(1)
     )
-
-
-PAPER_MIME = "application/x-paper-evidence"  # an entry for evidence kept on paper (涉密, 实地核验)
-PAPER_NAME = "纸质材料（实地核验时提供）"
 
 
 def add_paper_entry(

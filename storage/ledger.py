@@ -8,9 +8,9 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.evidence_items import PAPER_MIME
 from knowledge.ledger import folder_name
 from knowledge.records import EvidenceFile, LedgerRow, UnitLedger
-from storage.blobs import PAPER_MIME
 from storage.models import (
     Assignment,
     Attachment,

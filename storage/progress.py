@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.access import Reporter as Reporter
 from knowledge.errors import Refusal
+from knowledge.evidence_items import PAPER_MIME, EvidenceNote
 from knowledge.profile import Profile
 from knowledge.reports import (
     IndicatorRecord,
@@ -126,6 +127,7 @@ def indicator_ref(session: Session, indicator: Indicator) -> IndicatorRecord:
         table_name=indicator.table_name,
         document_issuer=document.issuer,
         document_kind=document.kind,
+        materials=indicator.materials or "",
     )
 
 
@@ -289,6 +291,14 @@ class SqlReports:
             for unit_id, name, lead in document_unit_roles(self.session, document_id)
             if profile is None or profile.reports_for(lead)  # who reports: the profile decides
         ]
+
+    def evidence_notes(self, indicator_id: int, unit_id: int, period: str) -> list[EvidenceNote]:
+        rows = self.session.scalars(
+            select(Attachment).where(
+                Attachment.indicator_id == indicator_id, Attachment.unit_id == unit_id, Attachment.period == period
+            )
+        )
+        return [EvidenceNote(r.caption, r.original_name, r.mime == PAPER_MIME) for r in rows]
 
     def document_ids(self) -> list[str]:
         return list(self.session.scalars(select(Document.id).order_by(Document.id)))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.domain import ReportStatus
-from storage.blobs import PAPER_MIME
+from knowledge.evidence_items import PAPER_MIME
 from storage.models import Attachment, Document, Indicator, ProgressReport, Unit
 
 

@@ -22,8 +22,9 @@ async def test_report_is_stored_and_exported_verbatim(
 ) -> None:
     await setup_unit_group(chat)
     [receipt] = await chat.say(STAFF, "/report " + WRITTEN)
-    assert "期间：2026年10月" in receipt.text
+    assert "期间：2026年10月（截止 11月03日）（按时）" in receipt.text
     assert f"完成情况：已完成：{STORED}" in receipt.text
+    assert "上报资料：共 1 项，还缺 1 项：本单位严控规范性文件发文数量的相关情况说明。" in receipt.text
     [report] = rows(seeded_copy_url, ProgressReport)
     assert (report.period, report.status, report.text) == ("2026-10", ReportStatus.DONE, STORED)
     assert report.message_text == "/report " + WRITTEN

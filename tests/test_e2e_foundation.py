@@ -28,14 +28,19 @@ EXPECTED_HELP = (
     "/addmember — 直接添加成员（协调人）：/addmember 用户ID 单位 姓名 [协调人 文档…]\n"
     "/webhook — 提醒同步到企业微信/钉钉/飞书群机器人（协调人）：/webhook wecom 地址\n"
     "/report — 报进度：/report 31 已完成 具体情况（可多行；单独 /report 逐项填报）\n"
-    "/status — 本单位本期报送情况（协调人可 /status 单位）\n"
+    "/status — 本单位本期报送情况（协调人可 /status 单位、/status 全部）\n"
     "/history — 某项指标的全部报送记录：/history 31\n"
+    "/withdraw — 撤回本单位本期的报送：/withdraw 31 [原因]\n"
+    "/return — 协调人退回报送：/return 31 [单位] 意见\n"
     "/files — 查看并重发某项指标本期的佐证材料：/files 31\n"
     "/deadline — 截止日期（协调人）：/deadline add 10月28日 自查报告 [单位…]、list、remove 编号|日期、day 3\n"
     "/rules — 报送规则：/rules [文档]（每月几号前报、报给谁、阶段、状态、材料要求、联系人）\n"
-    "/export — 导出工作台账 xlsx：/export [2026-10] [单位]\n"
-    "/bundle — 打包佐证材料 zip：/bundle [2026-10] [指标编号]\n"
-    "/score — 打分表自评：/score 党委2 1.5 理由；/score 党委2 查看记录\n"
+    "/export — 导出工作台账 xlsx：/export [10月|2026-10|上月] [单位]
+"
+    "/bundle — 打包佐证材料 zip：/bundle [10月|2026-10|上月] [指标编号]
+"
+    "/score — 打分表自评：/score 党委2 1.5 理由；/score 党委2 查看记录
+"
     "/ask — 查询指标：/ask 执法文书格式谁负责、/ask 李建伟、/ask 12\n"
     "\n"
     "群聊中请用命令（如 /help），或回复我的消息。"
@@ -63,7 +68,7 @@ async def test_help_with_bot_name_in_group(sandbox: BotApiSandbox, bot_app: obje
 
 async def test_commands_are_published_at_start(sandbox: BotApiSandbox, bot_app: object) -> None:
     assert [c["command"] for c in sandbox.commands] == [
-        "start", "help", "import", "join", "bind", "addmember", "webhook", "report", "status", "history", "files", "deadline", "rules", "export", "bundle", "score", "ask",
+        "start", "help", "import", "join", "bind", "addmember", "webhook", "report", "status", "history", "withdraw", "return", "files", "deadline", "rules", "export", "bundle", "score", "ask",
     ]  # fmt: skip
     assert sandbox.commands[0]["description"] == "开始使用台账助手"
 
