@@ -305,6 +305,31 @@ class BotApiSandbox:
         message = self._new_message(chat, user, **fields)
         return self._push_update({"message": message}, update_id)
 
+    def edit_text(self, chat: JSONDict, user: JSONDict, message_id: int, text: str) -> int:
+        """A user edits their message ``message_id`` to ``text`` (an ``edited_message`` update)."""
+        with self._cond:
+            original = self._chat_messages[(chat["id"], message_id)]
+        entities: list[JSONDict] = []
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            entities.append({"type": "bot_command", "offset": 0, "length": _utf16_len(command)})
+        edited = {**original, "text": text, "edit_date": int(time.time())}
+        edited.pop("entities", None)
+        if entities:
+            edited["entities"] = entities
+        with self._cond:
+            self._chat_messages[(chat["id"], message_id)] = edited
+        return self._push_update({"edited_message": edited}, None)
+
+    def user_messages(self, chat_id: int) -> list[int]:
+        """Ids of the messages users sent to a chat, oldest first."""
+        with self._cond:
+            return sorted(
+                m
+                for (c, m), msg in self._chat_messages.items()
+                if c == chat_id and not msg.get("from", {}).get("is_bot", False)
+            )
+
     def send_document(
         self,
         chat: JSONDict,

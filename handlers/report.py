@@ -144,6 +144,9 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             reply_markup=_confirm_buttons(context, message, token),
         )
         return
+    if update.edited_message is not None and lines:  # the report message was edited: offer to update
+        await _offer_update(message, context, services, lines)
+        return
     if len(lines) == 1:  # the common case: one database round trip
         draft = parse_report_line(lines[0], now.date(), message_text=message.text)
         if draft.needs_question:
@@ -167,6 +170,26 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _guided_start(message, context, reporter, document_id)
         return
     await _bulk_preview(message, context, services, reporter, document_id, lines)
+
+
+async def _offer_update(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, services: Services, lines: list[str]
+) -> None:
+    """An edited ``/report`` message: show what would be stored, store it only on 确认登记."""
+    reporter = await _reporter(services, message.from_user) if message.from_user else None
+    assert reporter is not None
+    document_id = await services.db.run(bound_document, message.chat_id)
+    items, errors = await services.db.run(
+        with_reports(check_lines), reporter, document_id, lines, services.clock(), message.text or ""
+    )
+    if not items:
+        await reply(message, "您修改了报送消息，但修改后的内容无法登记：" + "；".join(errors))
+        return
+    token = _save_draft(context, Draft(reporter.telegram_user_id, message.chat_id, items))
+    text = ["您修改了报送消息。是否按修改后的内容更新报送（原来的版本仍保留）？"]
+    text += [f"• {i.label} {STATUS_LABELS[i.status]}：{trim(i.details, 100)}" for i in items]
+    text += [f"• {e}" for e in errors]
+    await reply(message, "\n".join(text), reply_markup=_confirm_buttons(context, message, token))
 
 
 def _choice_label(item: PendingReport) -> str:

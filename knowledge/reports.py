@@ -408,14 +408,19 @@ def record_line(
 
 
 def check_lines(
-    repo: ReportRepository, reporter: Reporter, document_id: str | None, lines: list[str], now: datetime
+    repo: ReportRepository,
+    reporter: Reporter,
+    document_id: str | None,
+    lines: list[str],
+    now: datetime,
+    message_text: str = "",
 ) -> tuple[list[PendingReport], list[str]]:
     """Bulk paste: each line parsed and checked (indicator, permission) into (ready, Chinese errors)."""
     ok: list[PendingReport] = []
     errors: list[str] = []
     for number, line in enumerate(lines[:MAX_LINES], 1):
         try:
-            draft = parse_report_line(line, now.date(), number)
+            draft = parse_report_line(line, now.date(), number, message_text)
             if draft.status is None:
                 raise Refusal("看不出是“已完成”还是“未完成”，请写明")
             if draft.period_choices:

@@ -256,3 +256,21 @@ async def test_same_as_last_month_is_previewed_then_stored(
         ("2026-09", ReportStatus.DONE, "严控发文（本月0件）"),
         ("2026-10", ReportStatus.DONE, "严控发文（本月0件）"),
     ]
+
+
+async def test_editing_the_report_message_offers_to_update(
+    chat: Chat, seeded_bot: object, seeded_copy_url: str, sandbox: BotApiSandbox
+) -> None:
+    await setup_unit_group(chat)
+    await chat.say(STAFF, "/report 12 已完成 清理文件23件")
+    written = sandbox.user_messages(GROUP["id"])[-1]
+    before = len(sandbox.messages_to(GROUP["id"]))
+    sandbox.edit_text(GROUP, STAFF, written, "/report 12 已完成 清理文件23件（废止2件）")
+    [offer] = await asyncio.to_thread(sandbox.wait_for_messages, GROUP["id"], 1, after=before)
+    assert offer.text == (
+        "您修改了报送消息。是否按修改后的内容更新报送（原来的版本仍保留）？\n• 第12项（法规科） 已完成：清理文件23件（废止2件）"
+    )
+    assert len(rows(seeded_copy_url, ProgressReport)) == 1
+    await chat.press(STAFF, offer, 0)
+    stored = [(r.version, r.text, r.message_text) for r in rows(seeded_copy_url, ProgressReport)]
+    assert stored[-1] == (2, "清理文件23件（废止2件）", "/report 12 已完成 清理文件23件（废止2件）")
