@@ -35,12 +35,9 @@ EXPECTED_HELP = (
     "/files — 查看并重发某项指标本期的佐证材料：/files 31\n"
     "/deadline — 截止日期（协调人）：/deadline add 10月28日 自查报告 [单位…]、list、remove 编号|日期、day 3\n"
     "/rules — 报送规则：/rules [文档]（每月几号前报、报给谁、阶段、状态、材料要求、联系人）\n"
-    "/export — 导出工作台账 xlsx：/export [10月|2026-10|上月] [单位]
-"
-    "/bundle — 打包佐证材料 zip：/bundle [10月|2026-10|上月] [指标编号]
-"
-    "/score — 打分表自评：/score 党委2 1.5 理由；/score 党委2 查看记录
-"
+    "/export — 导出工作台账 xlsx：/export [10月|2026-10|上月] [单位]\n"
+    "/bundle — 打包佐证材料 zip：/bundle [10月|2026-10|上月] [指标编号]\n"
+    "/score — 打分表自评：/score 党委2 1.5 理由；/score 党委2 查看记录\n"
     "/ask — 查询指标：/ask 执法文书格式谁负责、/ask 李建伟、/ask 12\n"
     "\n"
     "群聊中请用命令（如 /help），或回复我的消息。"
