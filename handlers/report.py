@@ -137,7 +137,7 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reporter = await _reporter(services, update)
         document_id = await services.db.run(bound_document, message.chat_id)
         item = await services.db.run(with_reports(same_as_last_month), reporter, same, document_id, now)
-        token = _save_draft(context, Draft(user.id, message.chat_id, [item]))
+        token = await keep_draft(context, Draft(user.id, message.chat_id, [item]))
         await reply(
             message,
             f"与上月相同，将登记：{item.label}\n{STATUS_LABELS[item.status]}：{trim(item.details, 300)}\n请确认：",
@@ -185,7 +185,7 @@ async def _offer_update(
     if not items:
         await reply(message, "您修改了报送消息，但修改后的内容无法登记：" + "；".join(errors))
         return
-    token = _save_draft(context, Draft(reporter.telegram_user_id, message.chat_id, items))
+    token = await keep_draft(context, Draft(reporter.telegram_user_id, message.chat_id, items))
     text = ["您修改了报送消息。是否按修改后的内容更新报送（原来的版本仍保留）？"]
     text += [f"• {i.label} {STATUS_LABELS[i.status]}：{trim(i.details, 100)}" for i in items]
     text += [f"• {e}" for e in errors]
