@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from html import escape
 
 from telegram import ForceReply, InlineKeyboardMarkup, Message, Update, User
@@ -52,6 +52,7 @@ from knowledge.reports import (
     status_of_all,
     withdraw_report,
 )
+from knowledge.schedule import local_time
 from knowledge.statuses import STATUS_LABELS
 from storage.anchors import load_draft, save_anchor, save_draft, take_draft
 from storage.chats import bound_document, unit_chats
@@ -435,7 +436,9 @@ async def flow_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # ------------------------------------------------------------------ history and status
 
 
-def _history_text(repo: ReportRepository, reporter: Reporter, number: str, document_id: str | None) -> str:
+def _history_text(
+    repo: ReportRepository, reporter: Reporter, number: str, document_id: str | None, zone: tzinfo | None
+) -> str:
     indicator, lines = indicator_history(repo, reporter, parse_indicator_ref(number), document_id)
     if not lines:
         return f"第{escape(indicator.number)}项还没有您可以查看的报送记录。"
@@ -444,7 +447,7 @@ def _history_text(repo: ReportRepository, reporter: Reporter, number: str, docum
         late = "【逾期】" if line.late else ""
         text.append(
             f"• {line.period} 第{line.version}版 {escape(line.unit_name)} {STATUS_LABELS[line.status]}{late}"
-            f" — {escape(line.reporter_name)} {line.created_at:%Y-%m-%d %H:%M}\n"
+            f" — {escape(line.reporter_name)} {local_time(line.created_at, zone):%Y-%m-%d %H:%M}\n"
             f"  {escape(trim(line.text, 80))}"
         )
     return "\n".join(text)[:4000]
@@ -461,7 +464,9 @@ async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services = get_services(context)
     reporter = await _reporter(services, update)
     document_id = await services.db.run(bound_document, message.chat_id)
-    text = await services.db.run(with_reports(_history_text), reporter, " ".join(context.args), document_id)
+    text = await services.db.run(
+        with_reports(_history_text), reporter, " ".join(context.args), document_id, services.clock().tzinfo
+    )
     await reply(message, Markup(text))
 
 

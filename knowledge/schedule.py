@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar as month_calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from knowledge.profile import REPORTED_MONTH_CURRENT, Monthly, Profile
 
@@ -231,3 +231,14 @@ def all_deadlines(profile: Profile, reporting_units: Sequence[str] = ()) -> list
     """Every dated deadline of the profile (monthly ones omitted: they never end)."""
     dated = replace(profile, monthly=None)
     return deadlines(dated, date.min, date.max, reporting_units)
+
+
+def local_time(moment: datetime, zone: tzinfo | None) -> datetime:
+    """``moment`` on the programme's wall clock for display.
+
+    PostgreSQL returns aware UTC datetimes; SQLite returns the stored wall-clock time without
+    its zone (the bot's clock is already local), so a naive value is taken as local as it is.
+    """
+    if moment.tzinfo is None or zone is None:
+        return moment
+    return moment.astimezone(zone)
